@@ -1,0 +1,121 @@
+"""The composition root: config → storage → knowledge → flows → dispatcher; channels plug in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from bot.config import Config
+from bot.core.channel import Channel
+from bot.core.dispatcher import Dispatcher
+from bot.core.flow import Services, Turn
+from bot.core.links import LinkSigner
+from bot.core.render import render_for
+from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.knowledge.loader import load_valid_knowledge
+from bot.knowledge.search import SearchIndex
+from bot.storage.db import Database
+from bot.storage.repo import conversations, files, users
+from handlers.registry import build_flows
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
+DEFAULT_CAPABILITIES = ChannelCapabilities()
+
+
+class App:
+    """One running bot: shared by every channel, holding no per-user state in memory."""
+
+    def __init__(self, config: Config, db: Database, services: Services, dispatcher: Dispatcher) -> None:
+        self.config = config
+        self.db = db
+        self.services = services
+        self.dispatcher = dispatcher
+        self.links = LinkSigner(config.web.public_url, config.web.link_secret, config.web.link_ttl_hours)
+        self.channels: dict[str, Channel] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    @classmethod
+    async def open(cls, config: Config, migrate: bool = True) -> App:
+        """Load and validate the knowledge base (refusing to start on problems), then the database."""
+        kb = load_valid_knowledge(config.knowledge.path)
+        index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
+        services = Services(config=config, index=index)
+        flows, fallback = build_flows(services)
+        db = Database(config.database.url, config.database.echo, config.database.schema)
+        if migrate:
+            await db.upgrade()
+        services.extras["db"] = db
+        return cls(config, db, services, Dispatcher(flows, fallback))
+
+    def register_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    def capabilities(self, channel: str) -> ChannelCapabilities:
+        registered = self.channels.get(channel)
+        return registered.capabilities if registered else DEFAULT_CAPABILITIES
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; replies come back rendered for the channel. [] for a duplicate."""
+        key = (incoming.channel, incoming.user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._turn(incoming)
+            except Exception:
+                log.exception("turn failed (channel=%s chat=%s)", incoming.channel, incoming.chat_id)
+                if incoming.message_id:
+                    async with self.db.unit() as s:
+                        await conversations.claim_message(s, incoming.channel, incoming.message_id)
+                return [Reply(APOLOGY)]
+            finally:
+                if not lock.locked() and len(self._locks) > 10_000:
+                    self._locks.pop(key, None)
+
+    async def _turn(self, incoming: Incoming) -> list[Reply]:
+        async with self.db.unit() as s:
+            if incoming.message_id and not await conversations.claim_message(
+                    s, incoming.channel, incoming.message_id):
+                return []
+            user = await users.touch_user(s, incoming.channel, incoming.user_id, incoming.chat_id,
+                                          incoming.display_name)
+            incoming = replace(incoming, is_staff=self.is_staff(incoming.channel, incoming.user_id, user.role))
+            state = await conversations.load_conversation(s, incoming.channel, incoming.user_id,
+                                                          lock=not self.db.is_sqlite)
+            turn = Turn(incoming=incoming, user=user, state=state, db=s, services=self.services)
+            replies = await self.dispatcher.dispatch(turn)
+            offered = next((r.buttons for r in reversed(replies) if r.buttons), [])
+            state.options = [[b.label, b.payload] for b in offered]
+            await conversations.save_conversation(s, incoming.channel, incoming.user_id, state)
+            return await self._render(s, incoming.ref, incoming.user_id, replies)
+
+    def is_staff(self, channel: str, user_id: str, role: str) -> bool:
+        return role in ("staff", "admin") or f"{channel}:{user_id}" in self.config.staff.admins
+
+    async def _render(self, s: object, ref: ChatRef, owner: str, replies: list[Reply]) -> list[Reply]:
+        caps = self.capabilities(ref.channel)
+        out: list[Reply] = []
+        for reply in replies:
+            attachment = reply.attachment
+            if attachment and not (caps.documents if attachment.kind == "document" else caps.images):
+                file_id = await files.store_file(s, ref.channel, owner, attachment.filename,  # type: ignore[arg-type]
+                                                 attachment.mime, attachment.data)
+                url = self.links.url_for(file_id, owner)
+                hours = self.config.web.link_ttl_hours
+                reply = replace(reply, attachment=None, text=f"{reply.text}\n\n📎 Tải tệp «{attachment.filename}»: "
+                                f"{url}\n(Liên kết dành riêng cho bạn, hết hạn sau {hours} giờ.)")
+            out.extend(render_for(reply, caps))
+        return out
+
+    async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None) -> None:
+        """Proactive message (broadcast, survey invitation) through the same rendering as replies."""
+        channel = self.channels[ref.channel]
+        async with self.db.unit() as s:
+            rendered = await self._render(s, ref, owner or ref.chat_id, [reply])
+        for part in rendered:
+            await channel.send(ref, part)
+
+    async def close(self) -> None:
+        await self.db.close()

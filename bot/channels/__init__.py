@@ -1,0 +1,1 @@
+"""Channel adapters: console, Telegram, Zalo, and the shared aiohttp web server."""

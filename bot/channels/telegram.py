@@ -1,0 +1,277 @@
+"""Telegram adapter: python-telegram-bot 22 in, `Incoming` to the core, `Reply` back out.
+
+PTB is used only as an HTTP client and update router: no persistence, no ConversationHandler
+(conversation state is the core's, in SQL). Polling uses PTB's Updater; webhook mode builds the
+Application without one and feeds it from our own aiohttp route, so Telegram and Zalo share one
+web server. Conversions live in `telegram_convert`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+import warnings
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    filters,
+)
+from telegram.ext import MessageHandler as PTBMessageHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.telegram_convert import MAX_TEXT, callback_to_incoming, message_to_incoming, reply_to_calls
+from bot.config import ConfigError, TelegramConfig
+from bot.core.channel import DeliveryError, MessageHandler, RecipientBlocked, RetryLater
+from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
+TEXT_ONLY = "Hiện mình chỉ đọc được tin nhắn dạng chữ. Bạn vui lòng gõ câu hỏi nhé."
+COMMANDS = [
+    ("start", "Bắt đầu"),
+    ("menu", "Menu chính"),
+    ("hoi", "Đặt câu hỏi"),
+    ("dangky", "Đăng ký thành lập HTX/THT"),
+    ("gopy", "Góp ý"),
+    ("hoso", "Hồ sơ của tôi"),
+    ("huy", "Huỷ thao tác đang làm"),
+    ("trogiup", "Trợ giúp"),
+]
+_ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+_SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_TRANSIENT_RETRY = 2.0  # seconds before retrying after a timeout or network error
+
+
+class TelegramChannel:
+    """The "telegram" channel: start/stop, route updates to `handle`, and `send` proactive replies."""
+
+    name = "telegram"
+    capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=True, documents=True, images=True)
+
+    def __init__(self, config: TelegramConfig, handle: MessageHandler) -> None:
+        _validate(config)
+        self._config = config
+        self._handle = handle
+        self._redactor = _TokenRedactor(config.token)
+        builder = (
+            ApplicationBuilder()
+            .token(config.token)
+            .base_url(config.base_url)
+            .base_file_url(config.base_file_url)
+            .rate_limiter(AIORateLimiter(max_retries=0))  # 429 must reach the broadcaster
+        )
+        if config.mode == "webhook":
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        new_message = filters.UpdateType.MESSAGE
+        self.application.add_handler(PTBMessageHandler(new_message & filters.TEXT, self._on_message))
+        self.application.add_handler(
+            PTBMessageHandler(new_message & filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other)
+        )
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_error_handler(self._on_error)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect (getMe), register the Vietnamese command menu, then poll or set the webhook."""
+        logging.getLogger("httpx").addFilter(self._redactor)  # httpx logs request URLs with the token
+        app = self.application
+        await app.initialize()
+        await app.bot.set_my_commands([BotCommand(cmd, text) for cmd, text in COMMANDS])
+        await app.start()
+        if app.updater is not None:
+            await app.updater.start_polling(allowed_updates=_ALLOWED_UPDATES)
+        elif self._config.webhook_url:
+            await app.bot.set_webhook(
+                self._config.webhook_url,
+                secret_token=self._config.webhook_secret,
+                allowed_updates=_ALLOWED_UPDATES,
+            )
+        log.info("telegram: started as @%s in %s mode", app.bot.username, self._config.mode)
+
+    async def stop(self) -> None:
+        """Stop polling, let queued updates finish, close the HTTP client."""
+        app = self.application
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        finally:
+            logging.getLogger("httpx").removeFilter(self._redactor)
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """Routes for the shared aiohttp server (webhook mode)."""
+        return [web.post(WEBHOOK_PATH, self._on_webhook)]
+
+    # -- proactive sends ---------------------------------------------------------------------
+
+    async def send(self, ref: ChatRef, reply: Reply) -> None:
+        """Deliver one reply to a stored reference, translating PTB errors for the broadcaster."""
+        try:
+            await self._deliver(ref.chat_id, reply)
+        except RetryAfter as exc:
+            raise RetryLater(_retry_seconds(exc), "telegram: rate limited") from exc
+        except Forbidden as exc:
+            raise RecipientBlocked(f"telegram: {exc.message}") from exc
+        except BadRequest as exc:  # before NetworkError: BadRequest subclasses it but is permanent
+            if "chat not found" in exc.message.lower():
+                raise RecipientBlocked(f"telegram: {exc.message}") from exc
+            raise DeliveryError(f"telegram: {exc.message}") from exc
+        except NetworkError as exc:  # TimedOut included
+            raise RetryLater(_TRANSIENT_RETRY, f"telegram: {exc.message}") from exc
+
+    async def _deliver(self, chat_id: int | str, reply: Reply) -> None:
+        bot = self.application.bot
+        methods = {"send_message": bot.send_message, "send_document": bot.send_document,
+                   "send_photo": bot.send_photo}
+        for call in reply_to_calls(reply, self.capabilities.max_text):
+            await methods[call.method](chat_id=chat_id, **call.kwargs)
+
+    # -- updates -----------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        bot = context.bot
+        if message is None:
+            return
+        incoming = message_to_incoming(message, bot.username, bot.id)
+        if incoming is None:
+            return
+        with contextlib.suppress(TelegramError):  # "typing…" is a courtesy, never a reason to fail
+            await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        await self._answer(incoming)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, voice notes, stickers in a private chat: say what the bot can read instead of silence."""
+        if update.message is not None:
+            await update.message.reply_text(TEXT_ONLY)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:  # answer first: it stops the client's spinner even if handling fails later
+            await query.answer()
+        except BadRequest as exc:  # "query is too old" after a restart: the press still counts
+            log.info("telegram: could not answer callback %s: %s", query.id, exc.message)
+        incoming = callback_to_incoming(query)
+        if incoming is not None:
+            await self._answer(incoming)
+
+    async def _answer(self, incoming: Incoming) -> None:
+        for reply in await self._handle(incoming):
+            await self._deliver(incoming.chat_id, reply)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with context (never the token) and apologise to the user rather than stay silent."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        log.error(
+            "telegram: error handling update %s (chat %s): %s",
+            update_id, chat.id if chat else None, self._redactor.redact(repr(error)),
+            exc_info=error if not isinstance(error, NetworkError) else None,
+        )
+        if chat is None or isinstance(error, Forbidden):
+            return
+        try:
+            await context.bot.send_message(chat.id, APOLOGY)
+        except TelegramError as exc:
+            log.warning("telegram: could not send the apology to chat %s: %s", chat.id, exc.message)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Accept an update from Telegram only with the right secret header; queue it and return fast."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._config.webhook_secret.encode()):
+            log.warning("telegram: webhook request from %s with a missing or wrong secret", request.remote)
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):  # JSONDecodeError is a ValueError
+            return web.Response(status=400, text="bad update")
+        await self.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+
+def _validate(config: TelegramConfig) -> None:
+    if not config.token:
+        raise ConfigError(
+            "telegram.token: missing; set HTXBOT_TELEGRAM__TOKEN (or HTXBOT_TELEGRAM__TOKEN_FILE)"
+        )
+    if config.mode == "webhook" and not _SECRET_CHARS.match(config.webhook_secret):
+        raise ConfigError(
+            "telegram.webhook_secret: webhook mode needs 1–256 characters of A-Z a-z 0-9 _ -; "
+            "set HTXBOT_TELEGRAM__WEBHOOK_SECRET"
+        )
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after is an int or a timedelta depending on PTB_TIMEDELTA; read it quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _TokenRedactor(logging.Filter):
+    """Replaces the bot token in log records (httpx logs full request URLs at INFO)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def redact(self, text: str) -> str:
+        return text.replace(self._token, "<token>") if self._token else text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token and self._token in message:
+            record.msg, record.args = self.redact(message), None
+        return True
+
+
+async def run_telegram(app: App, config: Config) -> None:
+    """Run the Telegram channel until cancelled: polling, or webhook on the shared web server."""
+    channel = TelegramChannel(config.telegram, app.handle)
+    app.register_channel(channel)
+    await channel.start()
+    runner: web.AppRunner | None = None
+    try:
+        if config.telegram.mode == "webhook":
+            from bot.channels.web import build_web_app  # the shared server; only needed here
+
+            runner = web.AppRunner(build_web_app(app, channel.web_routes()))
+            await runner.setup()
+            await web.TCPSite(runner, config.web.host, config.web.port).start()
+            log.info("telegram: webhook listening on %s:%s%s", config.web.host, config.web.port, WEBHOOK_PATH)
+        await asyncio.Event().wait()  # until cancelled (Ctrl-C, SIGTERM)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await channel.stop()

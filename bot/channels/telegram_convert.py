@@ -1,0 +1,174 @@
+"""Pure conversions between Telegram objects and the core's `Incoming`/`Reply` (no network here).
+
+Kept apart from the adapter so the rules that matter to users — who is addressed in a group, how
+commands are read, where long answers are cut, what a keyboard looks like — are unit-testable.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram.constants import ChatType
+
+from bot.core.types import Button, Incoming, Reply
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096  # Telegram's limit for one message's text
+MAX_CALLBACK_DATA = 64  # bytes, not characters: Vietnamese letters take 2–3 bytes each
+EMPTY_MENTION_TEXT = "/menu"  # "@bot" alone in a group: show the menu rather than nothing
+
+_GROUP_TYPES = {ChatType.GROUP, ChatType.SUPERGROUP}
+_COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>\s.*)?$", re.DOTALL)
+
+
+# -- updates → Incoming -------------------------------------------------------------------------
+
+
+def addressed_text(text: str, *, chat_type: str, bot_username: str, mentioned: bool = False,
+                   replied_to_bot: bool = False) -> str | None:
+    """The text meant for our bot, or None when the message is not for us.
+
+    Private chats: everything. Groups: commands (not those addressed to another bot), messages that
+    mention the bot (the mention is stripped) and replies to the bot's messages. "/cmd@OurBot arg"
+    becomes "/cmd arg" everywhere so the core sees one spelling of each command.
+    """
+    text = text.strip()
+    command = _COMMAND.match(text)
+    in_group = chat_type in _GROUP_TYPES
+    if command:
+        target = command["bot"]
+        if in_group and target and target.lower() != bot_username.lower():
+            return None
+        return f"/{command['name']}{command['rest'] or ''}".strip()
+    if not in_group:
+        return text
+    if mentioned:
+        stripped = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE)
+        return " ".join(stripped.split()) or EMPTY_MENTION_TEXT
+    if replied_to_bot:
+        return text
+    return None
+
+
+def mentions_bot(message: Message, bot_username: str, bot_id: int) -> bool:
+    """True when a mention entity names the bot (offsets are UTF-16; PTB's parse_entities handles it)."""
+    entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    for entity, value in entities.items():
+        if entity.type == MessageEntity.MENTION and value.lower() == f"@{bot_username.lower()}":
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
+def message_to_incoming(message: Message, bot_username: str, bot_id: int) -> Incoming | None:
+    """A text message as `Incoming`, or None when it is not addressed to the bot."""
+    if message.text is None or message.from_user is None:
+        return None
+    reply_to = message.reply_to_message
+    text = addressed_text(
+        message.text,
+        chat_type=message.chat.type,
+        bot_username=bot_username,
+        mentioned=mentions_bot(message, bot_username, bot_id),
+        replied_to_bot=bool(reply_to and reply_to.from_user and reply_to.from_user.id == bot_id),
+    )
+    if text is None:
+        return None
+    user = message.from_user
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(message.chat.id),
+        user_id=str(user.id),
+        display_name=user.full_name,
+        text=text,
+        message_id=f"{message.chat.id}:{message.message_id}",
+    )
+
+
+def callback_to_incoming(query: CallbackQuery) -> Incoming | None:
+    """A button press as `Incoming` with `payload`; the query id makes redeliveries recognisable."""
+    if not query.data:
+        return None
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(chat_id),
+        user_id=str(query.from_user.id),
+        display_name=query.from_user.full_name,
+        payload=query.data,
+        message_id=query.id,
+    )
+
+
+# -- Reply → Bot API calls ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Bot API call to make for a reply: `method` is a `telegram.Bot` coroutine name."""
+
+    method: str  # "send_message" | "send_document" | "send_photo"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def build_keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
+    """One button per row (labels stay readable on phones); reject callback data Telegram would refuse."""
+    if not buttons:
+        return None
+    for button in buttons:
+        size = len(button.payload.encode("utf-8"))
+        if not 1 <= size <= MAX_CALLBACK_DATA:
+            raise ValueError(
+                f"button {button.label!r}: payload is {size} bytes; Telegram allows 1–{MAX_CALLBACK_DATA}"
+            )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in buttons])
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut text into messages of at most `limit` characters, preferring paragraph, then line, then
+    word boundaries, so an answer never breaks mid-sentence unless a single word is too long."""
+    if len(text) <= limit:
+        return [text] if text.strip() else []
+    return [chunk for chunk in _pack(text, ("\n\n", "\n", " "), limit) if chunk.strip()]
+
+
+def _pack(text: str, separators: tuple[str, ...], limit: int) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    if not separators:
+        return [text[i:i + limit] for i in range(0, len(text), limit)]
+    sep, finer = separators[0], separators[1:]
+    chunks: list[str] = []
+    current = ""
+    for part in text.split(sep):
+        for piece in _pack(part, finer, limit):
+            candidate = f"{current}{sep}{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    chunks.append(current)
+                current = piece
+    if current:
+        chunks.append(current)
+    return [chunk.strip("\n") for chunk in chunks]
+
+
+def reply_to_calls(reply: Reply, max_text: int = MAX_TEXT) -> list[Outgoing]:
+    """The Bot API calls that deliver `reply`: text parts first, keyboard under the last part, then
+    the file. Without text the keyboard goes on the file."""
+    markup = build_keyboard(reply.buttons)
+    calls = [Outgoing("send_message", {"text": part}) for part in split_text(reply.text, max_text)]
+    if reply.attachment is not None:
+        att = reply.attachment
+        kind = "photo" if att.kind == "image" else "document"
+        calls.append(Outgoing(f"send_{kind}", {kind: io.BytesIO(att.data), "filename": att.filename}))
+    if markup is not None and calls:
+        target = next((c for c in reversed(calls) if c.method == "send_message"), calls[-1])
+        target.kwargs["reply_markup"] = markup
+    return calls

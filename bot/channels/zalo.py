@@ -1,0 +1,327 @@
+"""The Zalo adapter: Zalo Bot API updates → `Incoming`, the core's replies → `sendMessage`.
+
+A message travels the same road as on every channel: update → `parse_update` → `Incoming` →
+`handler` (the core's `App.handle`) → `Reply` list, already rendered by the core for our capabilities
+(no buttons → numbered options, files → links) → `send`. The adapter knows Zalo's JSON and nothing
+about cooperatives. Updates arrive by long polling (`getUpdates`, one update per call, HTTP 408 when
+idle) or by webhook (`POST /zalo/webhook`, secret header). Zalo has no offset/acknowledgement, so an
+update can come back; the core deduplicates by `message_id` in the database, and a per-chat lock here
+makes a redelivery wait for the first delivery to finish instead of racing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError
+from bot.config import Config, ConfigError
+from bot.core.channel import DeliveryError, MessageHandler, RetryLater
+from bot.core.render import split_text
+from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+TEXT_EVENT = "message.text.received"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/zalo/webhook"
+APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút."
+REPLY_ATTEMPTS = 4  # tries per reply message when Zalo answers 429/5xx or the network fails
+
+
+def parse_update(update: Any) -> Incoming | None:
+    """Map one Zalo update to an `Incoming`; None (logged) when it is not a usable user message.
+
+    Only `message.text.received` carries text. Images, stickers and unsupported events become an
+    `Incoming` with empty text so the core can answer politely that only text is understood.
+    """
+    message = update.get("message") if isinstance(update, dict) else None
+    if not isinstance(message, dict):
+        log.warning("zalo: skipped an update without a message (event %r)", _event(update))
+        return None
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat_id = _id(chat.get("id"))
+    if not chat_id:
+        log.warning("zalo: skipped an update without chat.id (event %r)", _event(update))
+        return None
+    if sender.get("is_bot") is True:
+        return None
+    event = _event(update)
+    text = message.get("text")
+    # The official getUpdates sample has no event_name at all: a plain `text` then means a text message.
+    is_text = isinstance(text, str) and (event == TEXT_EVENT or event is None)
+    name = sender.get("display_name") or sender.get("name") or sender.get("first_name") or ""
+    return Incoming(
+        channel="zalo",
+        chat_id=chat_id,
+        user_id=_id(sender.get("id")) or chat_id,
+        display_name=str(name),
+        text=text.strip() if is_text and isinstance(text, str) else "",
+        message_id=_id(message.get("message_id")),
+    )
+
+
+def unwrap_webhook_body(body: Any) -> Any:
+    """Zalo may post the bare update or `{"ok": true, "result": update}`; return the update."""
+    if isinstance(body, dict) and body.get("ok") is True and isinstance(body.get("result"), dict):
+        return body["result"]
+    return body
+
+
+class ZaloChannel:
+    """One Zalo bot. `start()` checks the token and begins polling (or prepares the webhook)."""
+
+    name = "zalo"
+    # images=False although Zalo shows pictures: sendPhoto takes only a public URL, never bytes, so
+    # the core must turn a generated image into a link exactly as it does for documents.
+    capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=False, documents=False, images=False)
+
+    def __init__(self, api: ZaloApi, handler: MessageHandler, *, mode: str = "polling",
+                 webhook_url: str = "", webhook_secret: str = "", poll_timeout: int = 30,
+                 poll_floor: float = 1.0, backoff_base: float = 1.0, backoff_cap: float = 30.0,
+                 typing: bool = True) -> None:
+        self.api = api
+        self.handler = handler
+        self.mode = mode
+        self.webhook_url = webhook_url
+        self._secret = webhook_secret
+        self.poll_timeout = poll_timeout
+        self.poll_floor = poll_floor
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.typing = typing
+        self.bot_info: dict[str, Any] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # chat id -> (lock, messages using it)
+
+    def __repr__(self) -> str:
+        return f"ZaloChannel(mode={self.mode!r})"
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Validate the token (raises ZaloAuthError), then poll or register the webhook."""
+        self.bot_info = await self.api.get_me()
+        if self.mode == "webhook":
+            if self.webhook_url:
+                await self.api.set_webhook(self.webhook_url, self._secret)
+            log.info("zalo: webhook mode, listening on %s", WEBHOOK_PATH)
+            return
+        await self.api.delete_webhook()  # getUpdates is refused while a webhook is set
+        self._poller = asyncio.create_task(self._poll_loop(), name="zalo-poll")
+        log.info("zalo: polling as %s", self.bot_info.get("account_name") or "bot")
+
+    async def wait(self) -> None:
+        """Block until polling ends: forever unless cancelled or the token is rejected (re-raised)."""
+        if self._poller is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.shield(self._poller)
+
+    async def stop(self) -> None:
+        """Stop polling and let updates already accepted finish, so none is half-answered."""
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ---- receiving -------------------------------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        failures = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                update = await self.api.get_updates(self.poll_timeout)
+            except ZaloAuthError:
+                log.error("zalo: the token was rejected while polling; stopping")
+                raise
+            except (RetryLater, DeliveryError) as exc:
+                failures += 1
+                delay = self._backoff(failures, exc)
+                log.warning("zalo: getUpdates failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            if update is None:  # idle poll (408): ask again right away
+                continue
+            self.accept(update)
+            wait = self.poll_floor - (loop.time() - started)
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    def _backoff(self, failures: int, exc: Exception) -> float:
+        """Exponential from `backoff_base`, at least what Zalo asked for, at most `backoff_cap`."""
+        delay = self.backoff_base * 2 ** (failures - 1)
+        if isinstance(exc, RetryLater):
+            delay = max(delay, exc.retry_after)
+        return min(self.backoff_cap, delay)
+
+    def accept(self, update: Any) -> None:
+        """Handle an update in the background (webhook answers at once; polling keeps polling)."""
+        incoming = parse_update(update)
+        if incoming is None:
+            return
+        task = asyncio.create_task(self._process(incoming), name=f"zalo-{incoming.message_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, incoming: Incoming) -> None:
+        """One message, in order per chat: ask the core, deliver its replies, apologise on failure."""
+        async with self._chat_lock(incoming.chat_id):
+            if self.typing and incoming.text:
+                await self._quietly(self.api.send_chat_action(incoming.chat_id, "typing"))
+            try:
+                replies = await self.handler(incoming)
+            except Exception:
+                log.exception("zalo: handling message %s failed", incoming.message_id)
+                replies = [Reply(APOLOGY)]
+            for reply in replies:
+                await self._deliver(incoming.ref, reply)
+
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat_id: str) -> AsyncIterator[None]:
+        """Serialise one chat's messages (and a redelivery behind its original); forget idle chats."""
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+    async def _deliver(self, ref: ChatRef, reply: Reply) -> None:
+        """Send one reply, retrying transient failures a few times; never raise into the loop."""
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            try:
+                await self.send(ref, reply)
+                return
+            except RetryLater as exc:
+                if attempt == REPLY_ATTEMPTS:
+                    log.error("zalo: gave up sending to %s: %s", ref.chat_id, exc)
+                    return
+                await asyncio.sleep(self._backoff(attempt, exc))
+            except DeliveryError as exc:
+                log.error("zalo: cannot send to %s: %s", ref.chat_id, exc)
+                return
+
+    async def _quietly(self, call: Any) -> None:
+        try:
+            await call
+        except DeliveryError as exc:
+            log.debug("zalo: optional call failed: %s", exc)
+
+    # ---- sending ---------------------------------------------------------------------------------
+
+    async def send(self, ref: ChatRef, reply: Reply) -> None:
+        """Deliver one rendered reply as one or more ≤2,000-character messages.
+
+        Raises RetryLater (429/5xx/network), QuotaExceeded, RecipientBlocked or another DeliveryError.
+        A reply split in several messages that fails half-way raises after the parts already sent.
+        """
+        if reply.attachment is not None:
+            # Our capabilities make the core turn every file into a link; one arriving here anyway
+            # cannot be uploaded (Zalo has no documents and takes photos by URL only).
+            log.warning("zalo: dropped attachment %r (no upload on Zalo)", reply.attachment.filename)
+        for piece in split_text(reply.text, MAX_TEXT):
+            if piece:
+                await self.api.send_message(ref.chat_id, piece)
+
+    # ---- webhook ---------------------------------------------------------------------------------
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """Routes to mount on the project's aiohttp server (see bot/channels/web.py)."""
+        return [web.post(WEBHOOK_PATH, self._on_webhook)]
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Check the secret in constant time, answer at once, handle the update in the background."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self._secret or not hmac.compare_digest(given.encode(), self._secret.encode()):
+            log.warning("zalo: webhook call with a missing or wrong secret from %s", request.remote)
+            return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"ok": False, "description": "Malformed JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"ok": False, "description": "Expected a JSON object"}, status=400)
+        self.accept(unwrap_webhook_body(body))
+        return web.json_response({"ok": True})
+
+
+def _event(update: Any) -> str | None:
+    event = update.get("event_name") if isinstance(update, dict) else None
+    return event if isinstance(event, str) else None
+
+
+def _id(value: Any) -> str | None:
+    """Zalo ids are strings; accept numbers too, reject anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value) or None
+
+
+
+class CoreApp(Protocol):
+    """What the adapter needs from the core (bot.app.App)."""
+
+    async def handle(self, incoming: Incoming) -> list[Reply]: ...
+
+    def register_channel(self, channel: Any) -> None: ...
+
+
+async def run_zalo(app: CoreApp, config: Config, *, serve_web: bool = True) -> None:
+    """Run the Zalo bot until cancelled: polling or webhook per `zalo.mode`, then stop cleanly.
+
+    The project's web server (health check, file links, and in webhook mode /zalo/webhook) is served
+    on `web.host:web.port` too, because on Zalo documents can only be delivered as links to it.
+    Raises ConfigError for a missing token/secret and ZaloAuthError when Zalo rejects the token.
+    """
+    zc = config.zalo
+    if not zc.token:
+        raise ConfigError("zalo.token: not set; put the bot token from Zalo Bot Creator in "
+                          "HTXBOT_ZALO__TOKEN (or a file named by HTXBOT_ZALO__TOKEN_FILE)")
+    webhook = zc.mode == "webhook"
+    if webhook and not 8 <= len(zc.webhook_secret) <= 256:
+        raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
+                          "HTXBOT_ZALO__WEBHOOK_SECRET")
+    async with ZaloApi(zc.token, zc.base_url) as api:
+        channel = ZaloChannel(api, app.handle, mode=zc.mode, webhook_url=zc.webhook_url,
+                              webhook_secret=zc.webhook_secret)
+        app.register_channel(channel)
+        runner: web.AppRunner | None = None
+        try:
+            if serve_web or webhook:  # up before setWebhook, in case Zalo checks the URL
+                runner = await _serve(app, config, channel.web_routes() if webhook else [])
+            await channel.start()
+            await channel.wait()
+        finally:
+            await channel.stop()
+            if runner is not None:
+                await runner.cleanup()
+
+
+async def _serve(app: CoreApp, config: Config, routes: list[web.RouteDef]) -> web.AppRunner:
+    from bot.channels.web import build_web_app  # the shared server: /healthz, /files/…
+
+    runner = web.AppRunner(build_web_app(app, routes))
+    await runner.setup()
+    await web.TCPSite(runner, config.web.host, config.web.port).start()
+    log.info("web server on %s:%s", config.web.host, config.web.port)
+    return runner

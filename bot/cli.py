@@ -1,0 +1,190 @@
+"""The `htxbot` command line: chat, ask, kb, db, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.config import Config, ConfigError, load_config
+from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
+
+log = logging.getLogger("htxbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="htxbot", description="Trợ lý HTX — chatbot hợp tác xã")
+    p.add_argument("--config", help="path to config.yaml (default: $HTXBOT_CONFIG, else built-in defaults)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("chat", help="talk to the bot in this terminal")
+    ask = sub.add_parser("ask", help="answer one question, or with --json one question per stdin line")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--json", action="store_true", help="read questions from stdin, write JSON lines")
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
+    kb.add_parser("check", help="report every problem as file:line: message")
+    stats = kb.add_parser("stats", help="entries by topic and law")
+    stats.add_argument("--json", action="store_true")
+    unanswered = kb.add_parser("unanswered", help="questions the bot could not answer, most frequent first")
+    unanswered.add_argument("--limit", type=int, default=30)
+    db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply database migrations")
+    run = sub.add_parser("run", help="run the bot on a messenger")
+    run.add_argument("channel", choices=["telegram", "zalo"])
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        sys.exit(f"htxbot: config error: {exc}")
+    quiet = args.command in ("ask", "chat", "kb")
+    logging.basicConfig(level=logging.WARNING if quiet else config.bot.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        code = COMMANDS[args.command](config, args)
+    except KnowledgeError as exc:
+        sys.exit(f"htxbot: the knowledge base is invalid, refusing to start.\n{exc}\n"
+                 "Run `htxbot kb check` for the full list.")
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def cmd_chat(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.channels.console import run_console
+
+    async def go() -> None:
+        app = await App.open(config)
+        try:
+            await run_console(app, sys.stdin, sys.stdout)
+        finally:
+            await app.close()
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.flow import Services
+    from bot.knowledge.search import SearchIndex
+    from handlers.qa import answer_question
+
+    kb = load_valid_knowledge(config.knowledge.path)
+    services = Services(config=config, index=SearchIndex(kb, config.search.threshold,
+                                                         config.search.ambiguity_margin))
+    if not args.json:
+        question = " ".join(args.question).strip()
+        if not question:
+            print("htxbot ask: give a question, e.g. htxbot ask \"lập HTX cần bao nhiêu người\"", file=sys.stderr)
+            return 2
+        answer = answer_question(services, question)
+        print("\n\n".join(r.text for r in answer.replies))
+        return 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        answer = answer_question(services, question)
+        entry = answer.entry if answer.answered else None
+        row = {
+            "question": question,
+            "answered": answer.answered,
+            "entry_id": entry.id if entry else None,
+            "score": round(answer.score, 4),
+            "answer": "\n\n".join(r.text for r in answer.replies),
+            "sources": [s.cite() for s in entry.sources] if entry else [],
+        }
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_kb(config: Config, args: argparse.Namespace) -> int:
+    if args.kb_command == "check":
+        kb, problems = load_knowledge(config.knowledge.path)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} problem(s) in {len(kb.entries)} entries.", file=sys.stderr)
+            return 1
+        print(f"OK: {len(kb.entries)} entries, "
+              f"{sum(len(e.questions) for e in kb.entries)} phrasings, no problems.")
+        return 0
+    if args.kb_command == "stats":
+        kb = load_valid_knowledge(config.knowledge.path)
+        stats = {
+            "entries": len(kb.entries),
+            "by_topic": dict(sorted(Counter(e.topic for e in kb.entries).items())),
+            "by_law": dict(sorted(Counter(e.law for e in kb.entries).items())),
+            "phrasings": sum(len(e.questions) for e in kb.entries),
+        }
+        if args.json:
+            print(json.dumps(stats, ensure_ascii=False))
+        else:
+            print(f"{stats['entries']} entries, {stats['phrasings']} phrasings")
+            for key in ("by_topic", "by_law"):
+                print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in stats[key].items()))
+        return 0
+    return asyncio.run(_unanswered(config, args.limit))
+
+
+async def _unanswered(config: Config, limit: int) -> int:
+    from bot.storage.db import Database
+    from bot.storage.repo.questions import most_frequent_unanswered
+
+    db = Database(config.database.url, schema=config.database.schema)
+    try:
+        await db.upgrade()
+        async with db.unit() as s:
+            rows = await most_frequent_unanswered(s, limit)
+    finally:
+        await db.close()
+    if not rows:
+        print("No unanswered questions logged yet.")
+    for row in rows:
+        print(f"{row.count:5d}  {row.example}")
+    return 0
+
+
+def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.db import Database
+
+    async def go() -> None:
+        db = Database(config.database.url, schema=config.database.schema)
+        try:
+            await db.upgrade()
+        finally:
+            await db.close()
+
+    asyncio.run(go())
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import App
+
+    async def go() -> None:
+        app = await App.open(config)
+        try:
+            if args.channel == "telegram":
+                from bot.channels.telegram import run_telegram
+
+                await run_telegram(app, config)
+            else:
+                from bot.channels.zalo import run_zalo
+
+                await run_zalo(app, config)
+        finally:
+            await app.close()
+
+    asyncio.run(go())
+    return 0
+
+
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "kb": cmd_kb, "db": cmd_db, "run": cmd_run}

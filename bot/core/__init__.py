@@ -1,0 +1,1 @@
+"""The messenger-agnostic conversation core."""

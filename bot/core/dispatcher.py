@@ -1,0 +1,66 @@
+"""Route one turn: button payloads and commands to flows, else the active flow, else Q&A."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.flow import Flow, Turn
+from bot.core.render import match_option
+from bot.core.types import Button, Reply
+from bot.text import fold
+
+# What people type instead of commands on channels without a command menu (Zalo, console).
+COMMAND_ALIASES = {
+    "menu": "/menu", "bat dau": "/start", "start": "/start", "tro giup": "/trogiup", "help": "/trogiup",
+    "huy": "/huy", "huy bo": "/huy", "quay lai": "/quaylai", "bo qua": "/boqua", "tien do": "/tiendo",
+    "dang ky": "/dangky", "gop y": "/gopy", "ho so": "/hoso",
+}
+
+
+class Dispatcher:
+    """Commands and buttons first, then the active flow, then the Q&A fallback."""
+
+    def __init__(self, flows: list[Flow], fallback: Flow) -> None:
+        self.flows: dict[str, Flow] = {f.name: f for f in [*flows, fallback]}
+        self.commands: dict[str, Flow] = {}
+        for flow in [*flows, fallback]:
+            for command in flow.commands:
+                if command in self.commands:
+                    raise ValueError(f"command /{command} claimed by {self.commands[command].name} and {flow.name}")
+                self.commands[command] = flow
+        self.fallback = fallback
+
+    async def dispatch(self, turn: Turn) -> list[Reply]:
+        incoming = turn.incoming
+        payload = incoming.payload
+        if payload is None:
+            payload = match_option(incoming.text, turn.state.options)
+        if payload is not None:
+            return await self._button(turn, payload)
+        text = incoming.text.strip()
+        alias = COMMAND_ALIASES.get(fold(text).strip(" .!"))
+        if alias and (not text.startswith("/")):
+            text = alias
+            turn.incoming = replace(incoming, text=alias)
+        active = self.flows.get(turn.state.flow)
+        if text.startswith("/") and len(text) > 1:
+            command, _, arg = text[1:].partition(" ")
+            command = command.split("@")[0].lower()
+            if active and command in getattr(active, "flow_commands", ()):
+                return await active.handle(turn)
+            flow = self.commands.get(command)
+            if flow is not None:
+                return await flow.start(turn, arg.strip())
+            return [Reply(f"Mình không biết lệnh /{command}. Gõ /menu để xem những việc mình làm được.",
+                          buttons=[Button("📋 Menu", "start:menu")])]
+        if active is not None:
+            return await active.handle(turn)
+        return await self.fallback.handle(turn)
+
+    async def _button(self, turn: Turn, payload: str) -> list[Reply]:
+        name, _, rest = payload.partition(":")
+        action, _, arg = rest.partition(":")
+        flow = self.flows.get(name)
+        if flow is None:
+            return [Reply("Lựa chọn này đã cũ. Mời bạn chọn lại từ menu.", buttons=[Button("📋 Menu", "start:menu")])]
+        return await flow.on_button(turn, action, arg)

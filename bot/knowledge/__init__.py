@@ -1,0 +1,1 @@
+"""The curated knowledge base: loading, validation and search."""

@@ -1,0 +1,239 @@
+"""Load the YAML knowledge base and report every problem as `file:line: message`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.knowledge.model import KINDS, LAWS, TOPICS, Entry, KnowledgeBase, Source
+from bot.text import normalise
+
+ENTRY_KEYS = {
+    "id", "topic", "law", "kind", "questions", "answer", "sources", "valid_from", "valid_to", "today",
+    "unconfirmed", "reviewed", "related",
+}
+SOURCE_KEYS = {"doc", "article", "date"}
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_ID_LENGTH = 56  # "qa:e:<id>" must fit Telegram's 64-byte callback data
+SKIPPED_FILES = {"synonyms.yaml"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is invalid; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base:\n{shown}{more}")
+
+
+def load_knowledge(root: str | Path, today: date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
+    """Read every entry file and the synonyms under `root`; return the base and all problems found."""
+    root = Path(root)
+    today = today or date.today()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return KnowledgeBase(), [Problem(str(root), 0, "knowledge folder not found")]
+    synonyms = _load_synonyms(root / "synonyms.yaml", problems)
+    entries: list[Entry] = []
+    for path in sorted(root.glob("*.yaml")):
+        if path.name in SKIPPED_FILES:
+            continue
+        entries.extend(_load_file(path, _display(path, root), problems))
+    kb = KnowledgeBase(entries=entries, synonyms=synonyms)
+    problems.extend(_cross_checks(kb, today))
+    return kb, problems
+
+
+def load_valid_knowledge(root: str | Path) -> KnowledgeBase:
+    """Load the base or raise `KnowledgeError` listing every problem."""
+    kb, problems = load_knowledge(root)
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(Path(root.name) / path.name)
+
+
+def _load_synonyms(path: Path, problems: list[Problem]) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        problems.append(Problem(path.name, _yaml_line(exc), f"invalid YAML: {exc}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(path.name, 1, "synonyms must be a mapping 'abbreviation: expansion'"))
+        return {}
+    return {str(k).lower().strip(): str(v).lower().strip() for k, v in data.items() if v}
+
+
+def _yaml_line(exc: yaml.YAMLError) -> int:
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 if mark else 1
+
+
+def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[Entry]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, _yaml_line(exc), f"invalid YAML: {exc}"))
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        problems.append(Problem(shown, 1, "the file must be a mapping with a list 'entries:'"))
+        return []
+    items = next(v for k, v in node.value if k.value == "entries").value
+    out = []
+    for item_node, raw in zip(items, data["entries"], strict=True):
+        line = item_node.start_mark.line + 1
+        if not isinstance(raw, dict):
+            problems.append(Problem(shown, line, "an entry must be a mapping"))
+            continue
+        key_lines = {k.value: k.start_mark.line + 1 for k, _ in item_node.value}
+        entry = _build_entry(raw, shown, line, key_lines, problems)
+        if entry:
+            out.append(entry)
+    return out
+
+
+def _build_entry(raw: dict[str, Any], shown: str, line: int, key_lines: dict[str, int],
+                 problems: list[Problem]) -> Entry | None:
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(shown, key_lines.get(key, line), message))
+
+    for key in raw:
+        if key not in ENTRY_KEYS:
+            report(key, f"unknown key '{key}'")
+    entry_id = str(raw.get("id") or "")
+    if not entry_id:
+        report("id", "entry without 'id'")
+        return None
+    if not _ID.match(entry_id):
+        report("id", f"id '{entry_id}' must be lower-case ascii words joined by '-'")
+    if len(entry_id) > MAX_ID_LENGTH:
+        report("id", f"id '{entry_id}' is longer than {MAX_ID_LENGTH} characters")
+    kind = str(raw.get("kind") or "answer")
+    if kind not in KINDS:
+        report("kind", f"{entry_id}: unknown kind '{kind}' (expected {', '.join(KINDS)})")
+    topic = str(raw.get("topic") or "")
+    if topic not in TOPICS:
+        report("topic", f"{entry_id}: unknown topic '{topic}'")
+    law = str(raw.get("law") or "")
+    if law not in LAWS:
+        report("law", f"{entry_id}: unknown law '{law}' (expected {', '.join(LAWS)})")
+    questions = raw.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        report("questions", f"{entry_id}: 'questions' must be a list of texts")
+        questions = []
+    minimum = 3 if kind == "answer" else 2
+    if len(questions) < minimum:
+        report("questions", f"{entry_id}: needs at least {minimum} question phrasings")
+    answer = raw.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        report("answer", f"{entry_id}: missing answer")
+        answer = ""
+    sources = _sources(raw.get("sources"), entry_id, report)
+    if kind == "answer" and not sources:
+        report("sources", f"{entry_id}: missing source")
+    dates = {k: _date(raw.get(k), k, entry_id, report) for k in ("valid_from", "valid_to", "reviewed")}
+    if kind == "answer" and not dates["reviewed"]:
+        report("reviewed", f"{entry_id}: missing 'reviewed' date")
+    today_text = str(raw.get("today") or "").strip()
+    if law == "2012" and not today_text:
+        report("law", f"{entry_id}: a 2012-law entry must say in 'today' what applies under the 2023 law")
+    related = raw.get("related") or []
+    if not isinstance(related, list):
+        report("related", f"{entry_id}: 'related' must be a list of ids")
+        related = []
+    return Entry(
+        id=entry_id, topic=topic, law=law, kind=kind, questions=tuple(q.strip() for q in questions),
+        answer=answer.strip(), sources=tuple(sources), valid_from=dates["valid_from"],
+        valid_to=dates["valid_to"], today=today_text, unconfirmed=str(raw.get("unconfirmed") or "").strip(),
+        reviewed=dates["reviewed"], related=tuple(str(r) for r in related), file=shown,
+        line=key_lines.get("id", line),
+    )
+
+
+def _sources(raw: Any, entry_id: str, report: Any) -> list[Source]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        report("sources", f"{entry_id}: 'sources' must be a list")
+        return []
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or not str(item.get("doc") or "").strip():
+            report("sources", f"{entry_id}: every source needs 'doc'")
+            continue
+        for key in item:
+            if key not in SOURCE_KEYS:
+                report("sources", f"{entry_id}: unknown source key '{key}'")
+        when = _date(item.get("date"), "sources", entry_id, report)
+        out.append(Source(doc=str(item["doc"]).strip(), article=str(item.get("article") or "").strip(),
+                          date=when))
+    return out
+
+
+def _date(value: Any, key: str, entry_id: str, report: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        report(key, f"{entry_id}: bad date '{value}' in '{key}' (use YYYY-MM-DD)")
+        return None
+
+
+def _cross_checks(kb: KnowledgeBase, today: date) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, Entry] = {}
+    for entry in kb.entries:
+        if entry.id in seen:
+            first = seen[entry.id]
+            problems.append(Problem(entry.file, entry.line,
+                                    f"duplicate id '{entry.id}' (first at {first.file}:{first.line})"))
+        else:
+            seen[entry.id] = entry
+    phrasing_owner: dict[str, str] = {}
+    for entry in kb.entries:
+        for rel in entry.related:
+            if rel not in seen:
+                problems.append(Problem(entry.file, entry.line, f"{entry.id}: unknown related id '{rel}'"))
+        if entry.valid_to and entry.valid_to < today:
+            problems.append(Problem(entry.file, entry.line,
+                                    f"{entry.id}: entry out of force since {entry.valid_to:%d/%m/%Y}"))
+        if entry.valid_from and entry.valid_to and entry.valid_from > entry.valid_to:
+            problems.append(Problem(entry.file, entry.line, f"{entry.id}: valid_from is after valid_to"))
+        for question in entry.questions:
+            key = normalise(question, kb.synonyms)
+            owner = phrasing_owner.setdefault(key, entry.id)
+            if owner != entry.id:
+                problems.append(Problem(entry.file, entry.line,
+                                        f"{entry.id}: question '{question}' is also a phrasing of '{owner}'"))
+    return problems

@@ -1,0 +1,34 @@
+"""Generated files kept for their owners (served through signed links where a channel has no files)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import StoredFile
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: str
+    channel: str
+    owner_external_id: str
+    filename: str
+    mime: str
+    data: bytes
+
+
+async def store_file(s: AsyncSession, channel: str, owner: str, filename: str, mime: str, data: bytes) -> str:
+    file_id = uuid.uuid4().hex
+    s.add(StoredFile(id=file_id, channel=channel, owner_external_id=owner, filename=filename, mime=mime,
+                     data=data))
+    return file_id
+
+
+async def get_file(s: AsyncSession, file_id: str) -> FileRecord | None:
+    row = await s.get(StoredFile, file_id)
+    if row is None:
+        return None
+    return FileRecord(row.id, row.channel, row.owner_external_id, row.filename, row.mime, row.data)

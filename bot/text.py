@@ -1,0 +1,68 @@
+"""Vietnamese text normalisation for search: NFC, lower-case, diacritics folding, abbreviations.
+
+Farmers type on phones without diacritics, with abbreviations and in capitals; the index and the
+question are both reduced to the same folded, expanded form of ASCII syllables.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_NON_WORD = re.compile(r"[^a-z0-9%]+")
+# "50tr", "17/2023/qh15", "nd-cp": keep document numbers together as one token.
+_DOC_NUMBER = re.compile(r"\b(\d{1,4})\s*/\s*(\d{4})(?:\s*/\s*([a-z0-9-]+))?")
+
+
+def clean(text: str) -> str:
+    """Remove control and zero-width characters and collapse white space; keep the user's text."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics (đ → d)."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def _doc_token(match: re.Match[str]) -> str:
+    number, year, suffix = match.group(1), match.group(2), match.group(3)
+    token = f" {number}/{year} "
+    if suffix:
+        token += " " + suffix.replace("-", " ") + " "
+    return token
+
+
+def tokens(text: str, synonyms: Mapping[str, str] | None = None) -> list[str]:
+    """Folded syllables with abbreviations expanded; document numbers kept as one token ("92/2024")."""
+    folded = fold(clean(text))
+    folded = _DOC_NUMBER.sub(_doc_token, folded)
+    out: list[str] = []
+    for raw in folded.split():
+        if "/" in raw and raw[0].isdigit():
+            out.extend([raw, raw.split("/")[0]])  # "92/2024" also matches a bare "nghị định 92"
+            continue
+        for piece in _NON_WORD.split(raw):
+            if not piece:
+                continue
+            expansion = synonyms.get(piece) if synonyms else None
+            out.extend(expansion.split() if expansion else [piece])
+    return out
+
+
+def normalise(text: str, synonyms: Mapping[str, str] | None = None) -> str:
+    """The searchable form of a text: its tokens joined by spaces."""
+    return " ".join(tokens(text, synonyms))
+
+
+def bigrams(toks: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
+
+
+def has_letters(text: str) -> bool:
+    """True when the text contains at least one letter or digit (not only emoji or punctuation)."""
+    return any(c.isalnum() for c in text)

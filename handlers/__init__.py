@@ -1,0 +1,1 @@
+"""Conversation flows. Messenger-agnostic: nothing here imports a channel library."""

@@ -1,0 +1,51 @@
+"""Turn a knowledge-base entry into the text a user reads: answer, caveats, law version, source."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.knowledge.model import Entry
+
+LAW_NAMES = {
+    "2023": "Luật Hợp tác xã 2023 (số 17/2023/QH15, hiệu lực từ 01/07/2024)",
+    "2012": "Luật Hợp tác xã 2012 (số 23/2012/QH13), đã hết hiệu lực từ 01/07/2024",
+}
+UNCONFIRMED_ADVICE = ("Bạn nên hỏi lại Liên minh HTX tỉnh hoặc bộ phận đăng ký kinh doanh của UBND xã/phường "
+                      "trước khi dựa vào thông tin này.")
+
+
+def _d(value: date) -> str:
+    return f"{value:%d/%m/%Y}"
+
+
+def format_answer(entry: Entry) -> str:
+    """The full answer text: what the user sees on every channel."""
+    parts = [entry.answer.strip()]
+    if entry.kind != "answer":
+        return parts[0]
+    if entry.law == "2012":
+        parts.append(f"⚠️ Đây là quy định của {LAW_NAMES['2012']}. Hiện nay: {entry.today}")
+    if entry.unconfirmed:
+        parts.append(f"❔ Chưa xác minh đầy đủ: {entry.unconfirmed} {UNCONFIRMED_ADVICE}")
+    parts.append(source_line(entry))
+    return "\n\n".join(parts)
+
+
+def source_line(entry: Entry) -> str:
+    cites = "; ".join(s.cite() for s in entry.sources)
+    line = f"📚 Nguồn: {cites}."
+    if entry.law == "2023" and entry.valid_from:
+        line += f" Áp dụng từ {_d(entry.valid_from)}."
+    elif entry.valid_from:
+        line += f" Áp dụng từ {_d(entry.valid_from)}."
+    if entry.valid_to:
+        line += f" Áp dụng đến {_d(entry.valid_to)}."
+    if entry.reviewed:
+        line += f" Cập nhật: {_d(entry.reviewed)}."
+    return line
+
+
+def short_label(entry: Entry, limit: int = 60) -> str:
+    """A button label for an entry: its first phrasing, shortened."""
+    text = entry.questions[0].rstrip("?").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

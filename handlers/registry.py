@@ -1,0 +1,15 @@
+"""Every flow, registered in one place and in order. The Q&A flow is the fallback."""
+
+from __future__ import annotations
+
+from bot.core.flow import Flow, Services
+from handlers.qa import QAFlow
+from handlers.start import StartFlow
+
+
+def build_flows(services: Services) -> tuple[list[Flow], Flow]:
+    """The flows in menu order, and the fallback for free text."""
+    flows: list[Flow] = [StartFlow()]
+    qa = QAFlow()
+    services.flows = {f.name: f for f in [*flows, qa]}
+    return flows, qa
