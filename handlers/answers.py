@@ -34,9 +34,7 @@ def format_answer(entry: Entry) -> str:
 def source_line(entry: Entry) -> str:
     cites = "; ".join(s.cite() for s in entry.sources)
     line = f"📚 Nguồn: {cites}."
-    if entry.law == "2023" and entry.valid_from:
-        line += f" Áp dụng từ {_d(entry.valid_from)}."
-    elif entry.valid_from:
+    if entry.valid_from:
         line += f" Áp dụng từ {_d(entry.valid_from)}."
     if entry.valid_to:
         line += f" Áp dụng đến {_d(entry.valid_to)}."

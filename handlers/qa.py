@@ -79,7 +79,8 @@ def answer_question(services: Services, text: str) -> Answer:
     runner = result.runner_up
     if runner is not None and runner.entry.kind == "answer" and entry.kind == "answer":
         reply = Reply("Bạn muốn hỏi điều nào dưới đây?", buttons=[
-            Button(short_label(entry), f"qa:e:{entry.id}"), Button(short_label(runner.entry), f"qa:e:{runner.entry.id}"),
+            Button(short_label(entry), f"qa:e:{entry.id}"),
+            Button(short_label(runner.entry), f"qa:e:{runner.entry.id}"),
             Button("Không phải các ý trên", "qa:none")])
         return Answer([reply], False, entry, best.score, normalised, result)
     return Answer([entry_reply(services, entry)], True, entry, best.score, normalised, result)
