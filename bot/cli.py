@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.config import Config, ConfigError, load_config
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
 
 log = logging.getLogger("htxbot")
+
+# Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
+EXTENSIONS: list[str] = []
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply database migrations")
     run = sub.add_parser("run", help="run the bot on a messenger")
     run.add_argument("channel", choices=["telegram", "zalo"])
+    for module in EXTENSIONS:
+        COMMANDS.update(importlib.import_module(module).register(sub))
     return p
 
 
@@ -187,4 +193,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "kb": cmd_kb, "db": cmd_db, "run": cmd_run}
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "chat": cmd_chat, "ask": cmd_ask, "kb": cmd_kb, "db": cmd_db, "run": cmd_run,
+}
