@@ -1,0 +1,30 @@
+"""Vietnamese normalisation as people type."""
+
+from bot.text import clean, fold, has_letters, tokens
+
+SYN = {"htx": "hop tac xa", "dhtv": "dai hoi thanh vien", "k": "khong"}
+
+
+def test_folding_removes_diacritics_and_d_bar() -> None:
+    assert fold("Đại hội THÀNH VIÊN Hợp tác xã") == "dai hoi thanh vien hop tac xa"
+
+
+def test_abbreviations_expand_and_punctuation_goes() -> None:
+    assert tokens("HTX có ĐHTV k???", SYN) == ["hop", "tac", "xa", "co", "dai", "hoi", "thanh", "vien", "khong"]
+
+
+def test_document_numbers_stay_whole() -> None:
+    assert tokens("Nghị định 45/2021/NĐ-CP")[:4] == ["nghi", "dinh", "45/2021", "45"]
+
+
+def test_decomposed_and_composed_input_match() -> None:
+    decomposed = "Ho\u0323p ta\u0301c xa\u0303"
+    assert tokens(decomposed) == tokens("Hợp tác xã") == ["hop", "tac", "xa"]
+
+
+def test_control_and_zero_width_characters_are_removed() -> None:
+    assert clean("a\x00b\u200bc\n\n d") == "a b c d"
+
+
+def test_emoji_only_has_no_letters() -> None:
+    assert not has_letters("😀🙏") and has_letters("HTX 😀")
