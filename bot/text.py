@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
@@ -37,8 +37,45 @@ def _doc_token(match: re.Match[str]) -> str:
     return token
 
 
-def tokens(text: str, synonyms: Mapping[str, str] | None = None) -> list[str]:
-    """Folded syllables with abbreviations expanded; document numbers kept as one token ("92/2024")."""
+@dataclass
+class Lexicon:
+    """Abbreviations to expand, and multi-syllable terms that name one concept.
+
+    A compound term ("to hop tac") is added as an extra token ("to_hop_tac") next to its syllables, so
+    "tổ hợp tác" and "hợp tác xã" no longer look alike just because they share "hợp tác".
+    """
+
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    compounds: list[str] = field(default_factory=list)
+    _by_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for term in sorted(set(self.compounds), key=lambda t: -len(t.split())):
+            parts = tuple(term.split())
+            if len(parts) > 1:
+                self._by_first.setdefault(parts[0], []).append(parts)
+
+    def expand(self, piece: str) -> list[str]:
+        expansion = self.abbreviations.get(piece)
+        return expansion.split() if expansion else [piece]
+
+    def with_compounds(self, toks: list[str]) -> list[str]:
+        """The tokens plus one token per compound term found (longest first, not overlapping)."""
+        extra: list[str] = []
+        i = 0
+        while i < len(toks):
+            for parts in self._by_first.get(toks[i], ()):
+                if tuple(toks[i:i + len(parts)]) == parts:
+                    extra.append("_".join(parts))
+                    i += len(parts)
+                    break
+            else:
+                i += 1
+        return toks + extra
+
+
+def tokens(text: str, lexicon: Lexicon | None = None) -> list[str]:
+    """Folded syllables with abbreviations expanded and compound terms added; "92/2024" kept whole."""
     folded = fold(clean(text))
     folded = _DOC_NUMBER.sub(_doc_token, folded)
     out: list[str] = []
@@ -49,14 +86,13 @@ def tokens(text: str, synonyms: Mapping[str, str] | None = None) -> list[str]:
         for piece in _NON_WORD.split(raw):
             if not piece:
                 continue
-            expansion = synonyms.get(piece) if synonyms else None
-            out.extend(expansion.split() if expansion else [piece])
-    return out
+            out.extend(lexicon.expand(piece) if lexicon else [piece])
+    return lexicon.with_compounds(out) if lexicon else out
 
 
-def normalise(text: str, synonyms: Mapping[str, str] | None = None) -> str:
+def normalise(text: str, lexicon: Lexicon | None = None) -> str:
     """The searchable form of a text: its tokens joined by spaces."""
-    return " ".join(tokens(text, synonyms))
+    return " ".join(tokens(text, lexicon))
 
 
 def bigrams(toks: list[str]) -> list[str]:

@@ -1,8 +1,8 @@
 """Vietnamese normalisation as people type."""
 
-from bot.text import clean, fold, has_letters, tokens
+from bot.text import Lexicon, clean, fold, has_letters, tokens
 
-SYN = {"htx": "hop tac xa", "dhtv": "dai hoi thanh vien", "k": "khong"}
+SYN = Lexicon({"htx": "hop tac xa", "dhtv": "dai hoi thanh vien", "k": "khong"})
 
 
 def test_folding_removes_diacritics_and_d_bar() -> None:
@@ -28,3 +28,10 @@ def test_control_and_zero_width_characters_are_removed() -> None:
 
 def test_emoji_only_has_no_letters() -> None:
     assert not has_letters("😀🙏") and has_letters("HTX 😀")
+
+
+def test_compound_terms_are_added_as_one_token_each() -> None:
+    lexicon = Lexicon({"htx": "hop tac xa"}, ["to hop tac", "hop tac xa", "lien hiep hop tac xa"])
+    assert tokens("lập tổ hợp tác", lexicon)[-1] == "to_hop_tac"
+    assert tokens("liên hiệp HTX", lexicon)[-1:] == ["lien_hiep_hop_tac_xa"]
+    assert "hop_tac_xa" not in tokens("liên hiệp HTX", lexicon)

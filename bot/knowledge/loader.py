@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge.model import KINDS, LAWS, TOPICS, Entry, KnowledgeBase, Source
-from bot.text import normalise
+from bot.text import Lexicon, fold, normalise
 
 ENTRY_KEYS = {
     "id", "topic", "law", "kind", "questions", "answer", "sources", "valid_from", "valid_to", "today",
@@ -50,13 +50,13 @@ def load_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowled
     problems: list[Problem] = []
     if not root.is_dir():
         return KnowledgeBase(), [Problem(str(root), 0, "knowledge folder not found")]
-    synonyms = _load_synonyms(root / "synonyms.yaml", problems)
+    lexicon = _load_lexicon(root / "synonyms.yaml", problems)
     entries: list[Entry] = []
     for path in sorted(root.glob("*.yaml")):
         if path.name in SKIPPED_FILES:
             continue
         entries.extend(_load_file(path, _display(path, root), problems))
-    kb = KnowledgeBase(entries=entries, synonyms=synonyms)
+    kb = KnowledgeBase(entries=entries, lexicon=lexicon)
     problems.extend(_cross_checks(kb, today))
     return kb, problems
 
@@ -76,18 +76,24 @@ def _display(path: Path, root: Path) -> str:
         return str(Path(root.name) / path.name)
 
 
-def _load_synonyms(path: Path, problems: list[Problem]) -> dict[str, str]:
+def _load_lexicon(path: Path, problems: list[Problem]) -> Lexicon:
+    """synonyms.yaml: `abbreviations:` (a mapping) and `compounds:` (a list of multi-syllable terms)."""
     if not path.exists():
-        return {}
+        return Lexicon()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         problems.append(Problem(path.name, _yaml_line(exc), f"invalid YAML: {exc}"))
-        return {}
-    if not isinstance(data, dict):
-        problems.append(Problem(path.name, 1, "synonyms must be a mapping 'abbreviation: expansion'"))
-        return {}
-    return {str(k).lower().strip(): str(v).lower().strip() for k, v in data.items() if v}
+        return Lexicon()
+    abbreviations = data.get("abbreviations") if isinstance(data, dict) else None
+    compounds = data.get("compounds") if isinstance(data, dict) else None
+    if not isinstance(abbreviations, dict) or not isinstance(compounds or [], list):
+        problems.append(Problem(path.name, 1, "expected 'abbreviations:' (a mapping) and 'compounds:' (a list)"))
+        return Lexicon()
+    return Lexicon(
+        abbreviations={fold(str(k)).strip(): fold(str(v)).strip() for k, v in abbreviations.items() if v},
+        compounds=[" ".join(fold(str(c)).split()) for c in compounds or []],
+    )
 
 
 def _yaml_line(exc: yaml.YAMLError) -> int:
@@ -231,7 +237,7 @@ def _cross_checks(kb: KnowledgeBase, today: date) -> list[Problem]:
         if entry.valid_from and entry.valid_to and entry.valid_from > entry.valid_to:
             problems.append(Problem(entry.file, entry.line, f"{entry.id}: valid_from is after valid_to"))
         for question in entry.questions:
-            key = normalise(question, kb.synonyms)
+            key = normalise(question, kb.lexicon)
             owner = phrasing_owner.setdefault(key, entry.id)
             if owner != entry.id:
                 problems.append(Problem(entry.file, entry.line,

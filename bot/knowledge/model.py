@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.text import Lexicon
+
 LAWS = ("2023", "2012", "policy", "local", "general")
 KINDS = ("answer", "smalltalk", "decline")
 TOPICS = (
@@ -52,7 +54,7 @@ class Entry:
 @dataclass
 class KnowledgeBase:
     entries: list[Entry] = field(default_factory=list)
-    synonyms: dict[str, str] = field(default_factory=dict)
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
     def by_id(self) -> dict[str, Entry]:
         return {e.id: e for e in self.entries}

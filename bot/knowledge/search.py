@@ -70,7 +70,7 @@ class SearchIndex:
     def __init__(self, kb: KnowledgeBase, threshold: float = 0.0, margin: float = 0.0) -> None:
         self.kb = kb
         self.entries = kb.entries
-        self.synonyms = kb.synonyms
+        self.lexicon = kb.lexicon
         self.threshold = threshold or THRESHOLD
         self.margin = margin or AMBIGUITY_MARGIN
         self._phrasings: list[_Phrasing] = []
@@ -79,7 +79,7 @@ class SearchIndex:
         for i, entry in enumerate(self.entries):
             seen: set[str] = set()
             for q in entry.questions:
-                toks = tuple(tokens(q, self.synonyms))
+                toks = tuple(tokens(q, self.lexicon))
                 if not toks:
                     continue
                 self._phrasings.append(_Phrasing(i, toks, frozenset(toks), frozenset(bigrams(list(toks))),
@@ -112,7 +112,7 @@ class SearchIndex:
         return out
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        toks = self.correct(tokens(query, self.synonyms))
+        toks = self.correct(tokens(query, self.lexicon))
         if not toks:
             return SearchResult((), (), self.threshold, self.margin)
         q_uni = set(toks)
