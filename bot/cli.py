@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_parser("check", help="report every problem as file:line: message")
     stats = kb.add_parser("stats", help="entries by topic and law")
     stats.add_argument("--json", action="store_true")
+    ev = kb.add_parser("eval", help="accuracy on labelled questions (default: tests/labelled)")
+    ev.add_argument("paths", nargs="*", default=["tests/labelled"])
+    ev.add_argument("--quiet", action="store_true", help="only the summary")
     unanswered = kb.add_parser("unanswered", help="questions the bot could not answer, most frequent first")
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
@@ -136,7 +139,25 @@ def cmd_kb(config: Config, args: argparse.Namespace) -> int:
             for key in ("by_topic", "by_law"):
                 print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in stats[key].items()))
         return 0
+    if args.kb_command == "eval":
+        return _eval(config, args)
     return asyncio.run(_unanswered(config, args.limit))
+
+
+def _eval(config: Config, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.knowledge.evaluate import evaluate, load_cases
+    from bot.knowledge.search import SearchIndex
+
+    kb = load_valid_knowledge(config.knowledge.path)
+    index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
+    report = evaluate(index, load_cases([Path(p) for p in args.paths]))
+    if not args.quiet:
+        for miss in report.misses:
+            print(f"- {miss}")
+    print(report.summary())
+    return 0
 
 
 async def _unanswered(config: Config, limit: int) -> int:
