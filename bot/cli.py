@@ -7,17 +7,20 @@ import asyncio
 import importlib
 import json
 import logging
+import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bot.config import Config, ConfigError, load_config
+from bot.core.channel import DeliveryError
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
 
 log = logging.getLogger("htxbot")
 
 # Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["bot.cli_staff"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,14 +58,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     quiet = args.command in ("ask", "chat", "kb")
     logging.basicConfig(level=logging.WARNING if quiet else config.bot.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
     try:
         code = COMMANDS[args.command](config, args)
     except KnowledgeError as exc:
         sys.exit(f"htxbot: the knowledge base is invalid, refusing to start.\n{exc}\n"
                  "Run `htxbot kb check` for the full list.")
+    except ConfigError as exc:
+        sys.exit(f"htxbot: config error: {exc}")
+    except DeliveryError as exc:
+        sys.exit(f"htxbot: the messaging platform refused: {exc}")
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+async def run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main`; SIGINT/SIGTERM cancel it so that shutdown (closing channels and the database) runs."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("stopped by signal")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
@@ -202,11 +225,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             if args.channel == "telegram":
                 from bot.channels.telegram import run_telegram
 
-                await run_telegram(app, config)
+                await run_until_signalled(run_telegram(app, config))
             else:
                 from bot.channels.zalo import run_zalo
 
-                await run_zalo(app, config)
+                await run_until_signalled(run_zalo(app, config))
         finally:
             await app.close()
 

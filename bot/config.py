@@ -82,6 +82,8 @@ class ZaloConfig:
     mode: str = "polling"  # polling | webhook
     webhook_url: str = ""
     webhook_secret: str = _secret()
+    # Off by default: whether "typing…" counts against the free plan's monthly quota is unknown.
+    typing_indicator: bool = False
 
 
 @dataclass

@@ -49,7 +49,9 @@ class StartFlow:
 
     def menu_buttons(self, turn: Turn) -> list[Button]:
         buttons = []
-        for flow in turn.services.flows.values():
+        # Asking questions is what most people come for: it leads the menu.
+        flows = sorted(turn.services.flows.values(), key=lambda f: f.name != "qa")
+        for flow in flows:
             if flow.menu_label and (not getattr(flow, "staff_only", False) or turn.is_staff):
                 buttons.append(Button(flow.menu_label, f"{flow.name}:start"))
         buttons.append(Button("📞 Liên hệ Liên minh HTX", "start:contact"))

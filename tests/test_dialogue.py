@@ -119,7 +119,7 @@ async def test_channel_without_buttons_gets_numbered_options_and_split_text(app:
     chat = Chat(app, channel="zalo")
     await chat.say("/menu")
     text = "\n".join(r.text for r in chat.last)
-    assert "1. ❓ Hỏi đáp về HTX" in text
+    assert "1. ❓ Hỏi đáp về HTX" in text  # numbered, and questions come first
     assert all(len(r.text) <= 120 and not r.buttons for r in chat.last)
     number = next(line.split(".")[0] for line in text.splitlines() if "Liên hệ Liên minh HTX" in line)
     assert "Cán bộ sẽ hướng dẫn trực tiếp" in await chat.say(number)

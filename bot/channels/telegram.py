@@ -3,7 +3,8 @@
 PTB is used only as an HTTP client and update router: no persistence, no ConversationHandler
 (conversation state is the core's, in SQL). Polling uses PTB's Updater; webhook mode builds the
 Application without one and feeds it from our own aiohttp route, so Telegram and Zalo share one
-web server. Conversions live in `telegram_convert`.
+web server. Updates are processed one at a time (PTB's default), in arrival order. A message's
+road: `_on_message`/`_on_callback` → `telegram_convert` → `handle` (the core) → `_deliver`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import re
 import warnings
 from datetime import timedelta
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -70,6 +72,8 @@ class TelegramChannel:
 
     def __init__(self, config: TelegramConfig, handle: MessageHandler) -> None:
         _validate(config)
+        # PTB 22 warns on every RetryAfter unless told to use timedelta values; we read both forms.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._config = config
         self._handle = handle
         self._redactor = _TokenRedactor(config.token)
@@ -97,17 +101,28 @@ class TelegramChannel:
         """Connect (getMe), register the Vietnamese command menu, then poll or set the webhook."""
         logging.getLogger("httpx").addFilter(self._redactor)  # httpx logs request URLs with the token
         app = self.application
-        await app.initialize()
-        await app.bot.set_my_commands([BotCommand(cmd, text) for cmd, text in COMMANDS])
-        await app.start()
-        if app.updater is not None:
-            await app.updater.start_polling(allowed_updates=_ALLOWED_UPDATES)
-        elif self._config.webhook_url:
-            await app.bot.set_webhook(
-                self._config.webhook_url,
-                secret_token=self._config.webhook_secret,
-                allowed_updates=_ALLOWED_UPDATES,
-            )
+        try:
+            await app.initialize()
+        except InvalidToken:  # PTB's message quotes the token: replace it, and drop the chain
+            await self.stop()
+            raise ConfigError(
+                f"telegram.token: rejected by the Bot API at {self._config.base_url}; "
+                "check HTXBOT_TELEGRAM__TOKEN"
+            ) from None
+        try:
+            await app.bot.set_my_commands([BotCommand(cmd, text) for cmd, text in COMMANDS])
+            await app.start()
+            if app.updater is not None:
+                await app.updater.start_polling(allowed_updates=_ALLOWED_UPDATES)
+            elif self._config.webhook_url:
+                await app.bot.set_webhook(
+                    self._config.webhook_url,
+                    secret_token=self._config.webhook_secret,
+                    allowed_updates=_ALLOWED_UPDATES,
+                )
+        except BaseException:
+            await self.stop()
+            raise
         log.info("telegram: started as @%s in %s mode", app.bot.username, self._config.mode)
 
     async def stop(self) -> None:
@@ -119,6 +134,7 @@ class TelegramChannel:
             if app.running:
                 await app.stop()
             await app.shutdown()
+            await app.bot.shutdown()  # no-op after a clean shutdown; closes clients a failed start opened
         finally:
             logging.getLogger("httpx").removeFilter(self._redactor)
 
@@ -190,10 +206,11 @@ class TelegramChannel:
         chat = update.effective_chat if isinstance(update, Update) else None
         update_id = update.update_id if isinstance(update, Update) else None
         error = context.error
+        transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
         log.error(
             "telegram: error handling update %s (chat %s): %s",
             update_id, chat.id if chat else None, self._redactor.redact(repr(error)),
-            exc_info=error if not isinstance(error, NetworkError) else None,
+            exc_info=None if transient else error,  # a traceback helps only for our own bugs
         )
         if chat is None or isinstance(error, Forbidden):
             return

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError
 from bot.config import Config, ConfigError
-from bot.core.channel import DeliveryError, MessageHandler, RetryLater
+from bot.core.channel import DeliveryError, MessageHandler, QuotaExceeded, RetryLater
 from bot.core.render import split_text
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
 
@@ -133,7 +133,11 @@ class ZaloChannel:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
-        if self._tasks:
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until every update accepted so far has been handled and answered."""
+        while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # ---- receiving -------------------------------------------------------------------------------
@@ -217,6 +221,10 @@ class ZaloChannel:
                     log.error("zalo: gave up sending to %s: %s", ref.chat_id, exc)
                     return
                 await asyncio.sleep(self._backoff(attempt, exc))
+            except QuotaExceeded as exc:
+                log.error("zalo: the bot's monthly message quota is used up; reply to %s lost: %s",
+                          ref.chat_id, exc)
+                return
             except DeliveryError as exc:
                 log.error("zalo: cannot send to %s: %s", ref.chat_id, exc)
                 return
@@ -277,7 +285,6 @@ def _id(value: Any) -> str | None:
     return str(value) or None
 
 
-
 class CoreApp(Protocol):
     """What the adapter needs from the core (bot.app.App)."""
 
@@ -303,7 +310,7 @@ async def run_zalo(app: CoreApp, config: Config, *, serve_web: bool = True) -> N
                           "HTXBOT_ZALO__WEBHOOK_SECRET")
     async with ZaloApi(zc.token, zc.base_url) as api:
         channel = ZaloChannel(api, app.handle, mode=zc.mode, webhook_url=zc.webhook_url,
-                              webhook_secret=zc.webhook_secret)
+                              webhook_secret=zc.webhook_secret, typing=zc.typing_indicator)
         app.register_channel(channel)
         runner: web.AppRunner | None = None
         try:
@@ -318,10 +325,8 @@ async def run_zalo(app: CoreApp, config: Config, *, serve_web: bool = True) -> N
 
 
 async def _serve(app: CoreApp, config: Config, routes: list[web.RouteDef]) -> web.AppRunner:
-    from bot.channels.web import build_web_app  # the shared server: /healthz, /files/…
+    from bot.channels.web import build_web_app, serve  # the shared server: /healthz, /files/…
 
-    runner = web.AppRunner(build_web_app(app, routes))
-    await runner.setup()
-    await web.TCPSite(runner, config.web.host, config.web.port).start()
+    runner = await serve(build_web_app(app, routes), config.web.host, config.web.port)  # type: ignore[arg-type]
     log.info("web server on %s:%s", config.web.host, config.web.port)
     return runner

@@ -1,0 +1,1 @@
+"""Fake platform servers (Telegram, Zalo) used by end-to-end tests."""
