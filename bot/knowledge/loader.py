@@ -21,6 +21,7 @@ SOURCE_KEYS = {"doc", "article", "date"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 56  # "qa:e:<id>" must fit Telegram's 64-byte callback data
 SKIPPED_FILES = {"synonyms.yaml"}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,20 @@ def _yaml_line(exc: yaml.YAMLError) -> int:
     return mark.line + 1 if mark else 1
 
 
+def _parse(text: str) -> tuple[Any, Any]:
+    """Parse once (with libyaml when available) keeping the node tree for line numbers."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[Entry]:
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except yaml.YAMLError as exc:
         problems.append(Problem(shown, _yaml_line(exc), f"invalid YAML: {exc}"))
         return []

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Entry, KnowledgeBase
@@ -54,18 +55,14 @@ class SearchResult:
         return None
 
 
-@dataclass
-class _Phrasing:
-    entry_index: int
-    toks: tuple[str, ...]
-    uni: frozenset[str]
-    bi: frozenset[str]
-    text: str
-    weight: float
-
-
 class SearchIndex:
-    """An in-memory index of the knowledge base; build once at start-up, query many times."""
+    """An in-memory index of the knowledge base; build once at start-up, query many times.
+
+    Postings are numpy arrays of phrasing numbers, so the lexical score of every phrasing is a handful of
+    vector additions; the (costlier) fuzzy similarity is computed only for the best lexical candidates.
+    """
+
+    FUZZY_CANDIDATES = 48
 
     def __init__(self, kb: KnowledgeBase, threshold: float = 0.0, margin: float = 0.0) -> None:
         self.kb = kb
@@ -73,29 +70,38 @@ class SearchIndex:
         self.lexicon = kb.lexicon
         self.threshold = threshold or THRESHOLD
         self.margin = margin or AMBIGUITY_MARGIN
-        self._phrasings: list[_Phrasing] = []
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        texts: list[str] = []
+        owners: list[int] = []
+        uni_sets: list[set[str]] = []
+        uni_post: dict[str, list[int]] = defaultdict(list)
+        bi_post: dict[str, list[int]] = defaultdict(list)
         df: dict[str, int] = defaultdict(int)
         for i, entry in enumerate(self.entries):
             seen: set[str] = set()
             for q in entry.questions:
-                toks = tuple(tokens(q, self.lexicon))
+                toks = tokens(q, self.lexicon)
                 if not toks:
                     continue
-                self._phrasings.append(_Phrasing(i, toks, frozenset(toks), frozenset(bigrams(list(toks))),
-                                                 " ".join(toks), 0.0))
+                pi = len(texts)
+                texts.append(" ".join(toks))
+                owners.append(i)
+                uni_sets.append(set(toks))
+                for t in set(toks):
+                    uni_post[t].append(pi)
+                for b in set(_bigrams(toks)):
+                    bi_post[b].append(pi)
                 seen.update(toks)
             for t in seen:
                 df[t] += 1
         n = max(1, len(self.entries))
         self._idf = {t: math.log(1.0 + n / c) for t, c in df.items()}
         self._unknown_idf = math.log(1.0 + n)
-        for pi, p in enumerate(self._phrasings):
-            p.weight = sum(self._idf[t] for t in p.uni) or 1.0
-            for t in p.uni:
-                self._postings[t].append(pi)
+        self._texts = texts
+        self._owner = np.array(owners, dtype=np.int64)
+        self._p_weight = np.array([sum(self._idf[t] for t in u) or 1.0 for u in uni_sets])
+        self._uni_post = {t: np.array(v, dtype=np.int64) for t, v in uni_post.items()}
+        self._bi_post = {b: np.array(v, dtype=np.int64) for b, v in bi_post.items()}
         self._vocab = sorted(self._idf)
-        self._texts = [p.text for p in self._phrasings]
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, self._unknown_idf)
@@ -104,7 +110,7 @@ class SearchIndex:
         """Replace syllables unknown to the index by the closest known one, when close enough."""
         out = []
         for t in toks:
-            if t in self._idf or len(t) < 3 or t[0].isdigit():
+            if t in self._idf or len(t) < 3 or t[0].isdigit() or "_" in t:
                 out.append(t)
                 continue
             match = process.extractOne(t, self._vocab, scorer=fuzz.ratio, score_cutoff=80)
@@ -113,25 +119,46 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         toks = self.correct(tokens(query, self.lexicon))
-        if not toks:
-            return SearchResult((), (), self.threshold, self.margin)
+        empty = SearchResult(tuple(toks), (), self.threshold, self.margin)
+        if not toks or not self._texts:
+            return empty
         q_uni = set(toks)
-        q_bi = set(bigrams(toks))
+        q_bi = set(_bigrams(toks))
         q_weight = sum(self.idf(t) for t in q_uni)
-        candidates = {pi for t in q_uni for pi in self._postings.get(t, ())}
-        best: dict[int, float] = {}
+        shared = np.zeros(len(self._texts))
+        for t in q_uni:
+            posting = self._uni_post.get(t)
+            if posting is not None:
+                shared[posting] += self._idf[t]
+        if not shared.any():
+            return empty
+        q_cover = shared / q_weight
+        if q_bi:
+            bi_hits = np.zeros(len(self._texts))
+            for b in q_bi:
+                posting = self._bi_post.get(b)
+                if posting is not None:
+                    bi_hits[posting] += 1.0
+            bi_cover = bi_hits / len(q_bi)
+        else:
+            bi_cover = q_cover
+        lexical = 0.4 * q_cover + 0.25 * (shared / self._p_weight) + 0.15 * bi_cover
+        k = min(self.FUZZY_CANDIDATES, len(lexical))
+        candidates = np.argpartition(-lexical, k - 1)[:k]
         q_text = " ".join(toks)
-        for pi in candidates:
-            p = self._phrasings[pi]
-            shared = q_uni & p.uni
-            shared_weight = sum(self._idf[t] for t in shared)
-            q_cover = shared_weight / q_weight
-            p_cover = shared_weight / p.weight
-            bi_cover = len(q_bi & p.bi) / len(q_bi) if q_bi else q_cover
-            similarity = fuzz.token_sort_ratio(q_text, p.text) / 100.0
-            score = 0.4 * q_cover + 0.25 * p_cover + 0.15 * bi_cover + 0.2 * similarity
-            if score > best.get(p.entry_index, 0.0):
-                best[p.entry_index] = score
+        best: dict[int, float] = {}
+        for pi in candidates.tolist():
+            if shared[pi] <= 0:
+                continue
+            score = float(lexical[pi]) + 0.2 * fuzz.token_sort_ratio(q_text, self._texts[pi]) / 100.0
+            entry_index = int(self._owner[pi])
+            if score > best.get(entry_index, 0.0):
+                best[entry_index] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
-        hits = tuple(Hit(self.entries[i], round(s, 4)) for i, s in ranked)
+        hits = tuple(Hit(self.entries[i], round(sc, 4)) for i, sc in ranked)
         return SearchResult(tuple(toks), hits, self.threshold, self.margin)
+
+
+def _bigrams(toks: list[str]) -> list[str]:
+    """Bigrams of adjacent syllables (compound-term tokens, appended at the end, are left out)."""
+    return bigrams([t for t in toks if "_" not in t])
