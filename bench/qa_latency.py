@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.flow import Services  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.core.flow import Services  # noqa: E402
 from bot.knowledge.evaluate import load_cases  # noqa: E402
 from bot.knowledge.loader import load_valid_knowledge  # noqa: E402
 from bot.knowledge.search import SearchIndex  # noqa: E402

@@ -76,14 +76,13 @@ def answer_question(services: Services, text: str) -> Answer:
     if entry.kind == "decline":
         reply = Reply(f"{entry.answer.strip()}\n\nLiên hệ: {services.config.bot.contact}.", buttons=[MENU_BUTTON])
         return Answer([reply], False, entry, best.score, normalised, result)
+    reply = entry_reply(services, entry)
     runner = result.runner_up
-    if runner is not None and runner.entry.kind == "answer" and entry.kind == "answer":
-        reply = Reply("Bạn muốn hỏi điều nào dưới đây?", buttons=[
-            Button(short_label(entry), f"qa:e:{entry.id}"),
-            Button(short_label(runner.entry), f"qa:e:{runner.entry.id}"),
-            Button("Không phải các ý trên", "qa:none")])
-        return Answer([reply], False, entry, best.score, normalised, result)
-    return Answer([entry_reply(services, entry)], True, entry, best.score, normalised, result)
+    if runner is not None and runner.entry.kind == "answer" and entry.kind != "decline":
+        # A close second: answer with the best, and ask whether the other one was meant.
+        reply = Reply(f"{reply.text}\n\n🔎 Nếu ý bạn là «{short_label(runner.entry)}», hãy chọn bên dưới.",
+                      buttons=[Button(short_label(runner.entry), f"qa:e:{runner.entry.id}"), *reply.buttons])
+    return Answer([reply], True, entry, best.score, normalised, result)
 
 
 class QAFlow:
