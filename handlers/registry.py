@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.core.flow import Flow, Services
 from handlers.qa import QAFlow
+from handlers.registration import RegistrationFlow
 from handlers.start import StartFlow
 
 
 def build_flows(services: Services) -> tuple[list[Flow], Flow]:
     """The flows in menu order, and the fallback for free text."""
-    flows: list[Flow] = [StartFlow()]
+    flows: list[Flow] = [StartFlow(), RegistrationFlow(services)]
     qa = QAFlow()
     services.flows = {f.name: f for f in [*flows, qa]}
     return flows, qa

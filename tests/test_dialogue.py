@@ -144,3 +144,11 @@ async def test_file_reaches_a_channel_without_documents_as_a_working_private_lin
         assert forged.status == 403
         health = await client.get("/healthz")
         assert (await health.json())["ok"] is True
+
+
+async def test_a_command_word_wins_over_an_option_that_contains_it(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("lap htx can bao nhieu nguoi")
+    assert any("Menu" in label for label, _ in chat.buttons())
+    text = await chat.say("menu")  # also the label of an offered button: either way, the menu
+    assert "chọn một mục" in text

@@ -32,13 +32,17 @@ class Dispatcher:
 
     async def dispatch(self, turn: Turn) -> list[Reply]:
         incoming = turn.incoming
+        text = incoming.text.strip()
+        folded = fold(text).strip(" .!")
+        alias = COMMAND_ALIASES.get(folded)
         payload = incoming.payload
-        if payload is None:
+        # A number picks an offered option; otherwise a command word beats a loose match on option words.
+        if payload is None and (folded.isdigit() or not alias):
             payload = match_option(incoming.text, turn.state.options)
+            if payload is not None:
+                turn.incoming = replace(incoming, payload=payload)
         if payload is not None:
             return await self._button(turn, payload)
-        text = incoming.text.strip()
-        alias = COMMAND_ALIASES.get(fold(text).strip(" .!"))
         if alias and (not text.startswith("/")):
             text = alias
             turn.incoming = replace(incoming, text=alias)

@@ -1,0 +1,1 @@
+"""Generated documents (python-docx): the HTX/THT founding dossier."""

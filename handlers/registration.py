@@ -1,0 +1,211 @@
+"""Guided registration of a new HTX or THT: intro → type → consent → wizard → summary → .docx dossier.
+
+The questions are data (knowledge/forms/htx.yaml, tht.yaml) run by the generic wizard; this flow adds the
+consent step, keeps a draft row per registration, builds the dossier, lists the user's dossiers and erases
+their data on request. Flow state: {"stage": intro|consent|wizard, "kind", "reg_id", "w": wizard data}.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+from bot.config import PACKAGE_ROOT
+from bot.core.flow import Services, Turn
+from bot.core.types import Attachment, Button, Reply
+from bot.documents.dossier import DOCX_MIME, build_dossier
+from bot.storage.repo import registrations as repo
+from bot.text import fold
+from handlers import registration_texts as T
+from handlers.qa import answer_question
+from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
+from handlers.wizard_form import Form, load_form
+
+KINDS = ("htx", "tht")
+MENU = Button("📋 Menu", "start:menu")
+SHORT_ANSWER_CHARS = 700
+
+
+def forms_dir(services: Services) -> Path:
+    """knowledge/forms next to the configured knowledge base, else the shipped one (tests use a small KB)."""
+    configured = Path(services.config.knowledge.path) / "forms"
+    return configured if (configured / "htx.yaml").is_file() else PACKAGE_ROOT / "knowledge" / "forms"
+
+
+class RegistrationFlow:
+    """/dangky, /hosocuatoi, /xoadulieu and the "reg:*" buttons."""
+
+    name = "reg"
+    commands = ("dangky", "hosocuatoi", "xoadulieu")
+    menu_label = "📝 Đăng ký thành lập HTX/THT"
+    flow_commands = ("quaylai", "huy", "boqua", "tiendo")
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        folder = forms_dir(services)
+        self.forms: dict[str, Form] = {kind: load_form(folder / f"{kind}.yaml") for kind in KINDS}
+        self.wizards = {kind: Wizard(form, self.name, answerer=self.short_answer) for kind, form in self.forms.items()}
+
+    def short_answer(self, text: str) -> str | None:
+        """A knowledge-base answer to a question typed mid-form, shortened; None when not sure."""
+        answer = answer_question(self.services, text)
+        if not answer.answered or not answer.replies:
+            return None
+        body = answer.replies[0].text
+        return body if len(body) <= SHORT_ANSWER_CHARS else body[:SHORT_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
+
+    # --- entry points -----------------------------------------------------------------------------
+
+    async def start(self, turn: Turn, arg: str) -> list[Reply]:
+        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        if command == "hosocuatoi":
+            return await self.my_registrations(turn)
+        if command == "xoadulieu":
+            return [self.erase_question()]
+        return self.intro_or_resume(turn)
+
+    async def handle(self, turn: Turn) -> list[Reply]:
+        data = copy.deepcopy(turn.state.data)  # nested dicts: give the state a fresh object to save
+        text = turn.incoming.text
+        if data.get("stage") == "wizard":
+            wizard = self.wizards[data["kind"]]
+            return await self.after_wizard(turn, data, wizard.on_text(data["w"], text))
+        if text.strip().startswith("/"):  # /huy, /quaylai … before the form has started
+            turn.finish()
+            return [Reply(T.STOPPED, buttons=[MENU])]
+        kind = self.kind_from_text(text)
+        if data.get("stage") == "intro" and kind:
+            return self.ask_consent(turn, kind)
+        if data.get("stage") == "consent" and fold(text).strip() in ("co", "dong y", "ok", "u", "vang"):
+            return await self.begin_wizard(turn, data["kind"])
+        turn.finish()
+        return await self.services.flows["qa"].handle(turn)  # anything else is a question
+
+    async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
+        data = copy.deepcopy(turn.state.data) if turn.state.flow == self.name else {}
+        if action == "w":
+            if data.get("stage") != "wizard":
+                return [Reply("Lựa chọn này đã cũ. Gõ /dangky để tiếp tục.", buttons=[MENU])]
+            return await self.after_wizard(turn, data, self.wizards[data["kind"]].on_button(data["w"], arg))
+        if action == "kind" and arg in KINDS:
+            return self.ask_consent(turn, arg)
+        if action == "consent" and data.get("stage") == "consent":
+            return await self.begin_wizard(turn, data["kind"]) if arg == "yes" else self.no_consent(turn, data["kind"])
+        if action == "guide":
+            turn.finish()
+            return self.blank_dossier("htx", T.NO_CONSENT)
+        if action == "file":
+            return await self.send_file(turn, arg)
+        if action == "my":
+            return await self.my_registrations(turn)
+        if action == "erase":
+            return await self.erase(turn, arg)
+        return self.intro_or_resume(turn)
+
+    # --- stages -------------------------------------------------------------------------------
+
+    def intro_or_resume(self, turn: Turn) -> list[Reply]:
+        data = turn.state.data
+        if turn.state.flow == self.name and data.get("stage") == "wizard":
+            return [Reply(T.RESUMED), *self.wizards[data["kind"]].resume(copy.deepcopy(data["w"]))]
+        turn.begin(self.name, {"stage": "intro"})
+        return [Reply(T.INTRO, buttons=[Button("🏢 Lập hợp tác xã (HTX)", "reg:kind:htx"),
+                                        Button("👥 Lập tổ hợp tác (THT)", "reg:kind:tht"),
+                                        Button("📄 Chỉ xem hướng dẫn, hồ sơ trống", "reg:guide"),
+                                        Button("📂 Hồ sơ của tôi", "reg:my")])]
+
+    def kind_from_text(self, text: str) -> str | None:
+        folded = fold(text)
+        if re.search(r"\b(tht|to hop tac)\b", folded):
+            return "tht"
+        if re.search(r"\b(htx|hop tac xa)\b", folded):
+            return "htx"
+        return None
+
+    def ask_consent(self, turn: Turn, kind: str) -> list[Reply]:
+        turn.begin(self.name, {"stage": "consent", "kind": kind})
+        return [Reply(T.CONSENT, buttons=[Button("✅ Đồng ý", "reg:consent:yes"),
+                                          Button("❌ Không đồng ý", "reg:consent:no")])]
+
+    def no_consent(self, turn: Turn, kind: str) -> list[Reply]:
+        turn.finish()
+        return self.blank_dossier(kind, T.NO_CONSENT)
+
+    def blank_dossier(self, kind: str, text: str) -> list[Reply]:
+        data = build_dossier(kind, {}, self.line_names(kind))
+        return [Reply(text), Reply(T.BLANK_FILE.format(kind=T.KIND_NAMES[kind]), buttons=[MENU],
+                                   attachment=Attachment(f"ho-so-{kind}-trong.docx", data, DOCX_MIME))]
+
+    async def begin_wizard(self, turn: Turn, kind: str) -> list[Reply]:
+        reg_id = await repo.start_draft(turn.db, turn.incoming.channel, turn.incoming.user_id, kind)
+        wizard = self.wizards[kind]
+        state = wizard.new_state()
+        result = wizard.start(state)
+        turn.begin(self.name, {"stage": "wizard", "kind": kind, "reg_id": reg_id, "w": state})
+        return [Reply(T.STARTED), *result.replies]
+
+    async def after_wizard(self, turn: Turn, data: dict[str, Any], result: WizardResult) -> list[Reply]:
+        """Persist what the wizard changed; on DONE complete the row and send the file, on CANCELLED erase it."""
+        channel, user = turn.incoming.channel, turn.incoming.user_id
+        if result.status == CANCELLED:
+            await repo.discard(turn.db, data["reg_id"], channel, user)
+            turn.finish()
+            return [Reply(T.CANCELLED, buttons=[MENU])]
+        wizard = self.wizards[data["kind"]]
+        if result.status == DONE:
+            answers = wizard.answers(data["w"])
+            await repo.complete(turn.db, data["reg_id"], channel, user, answers)
+            turn.finish()
+            return [self.dossier_reply(data["kind"], answers, done=True)]
+        await repo.save_draft(turn.db, data["reg_id"], channel, user, data["w"]["a"])
+        turn.state.data = data
+        return result.replies
+
+    # --- files, list, erase ---------------------------------------------------------------------
+
+    def line_names(self, kind: str) -> dict[str, str]:
+        step = self.forms[kind].step("business_lines")
+        return {c.value: c.label for c in step.choices} if step else {}
+
+    def dossier_reply(self, kind: str, answers: dict[str, Any], done: bool = False) -> Reply:
+        name = str(answers.get("name") or T.KIND_NAMES[kind])
+        data = build_dossier(kind, answers, self.line_names(kind))
+        slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:50] or kind
+        where = ", ".join(p for p in (answers.get("commune"), answers.get("province")) if p) or "UBND xã"
+        text = (T.DONE.format(name=name, parts=T.PARTS[kind], where=f"UBND {where}") if done
+                else T.FILE_AGAIN.format(name=name))
+        return Reply(text, buttons=[Button("📂 Hồ sơ của tôi", "reg:my"), MENU],
+                     attachment=Attachment(f"ho-so-{slug}.docx", data, DOCX_MIME))
+
+    async def my_registrations(self, turn: Turn) -> list[Reply]:
+        rows = await repo.list_user_registrations(turn.db, turn.incoming.channel, turn.incoming.user_id)
+        done = [r for r in rows if r.status == "completed"]
+        if not rows:
+            return [Reply(T.MY_NONE, buttons=[Button("📝 Bắt đầu đăng ký", "reg:start"), MENU])]
+        buttons = [Button(f"📄 {r.answers.get('name', T.KIND_NAMES[r.kind])} ({r.completed_at:%d/%m/%Y})"[:60],
+                          f"reg:file:{r.id}") for r in done if r.completed_at]
+        text = T.MY_LIST if done else T.MY_DRAFT
+        if done and len(done) < len(rows):
+            text += "\n" + T.MY_DRAFT
+        return [Reply(text, buttons=[*buttons, Button("🗑 Xoá dữ liệu của tôi", "reg:erase:ask"), MENU])]
+
+    async def send_file(self, turn: Turn, arg: str) -> list[Reply]:
+        record = await repo.get_registration(turn.db, int(arg), turn.incoming.channel,
+                                             turn.incoming.user_id) if arg.isdigit() else None
+        if record is None or record.status != "completed":
+            return [Reply(T.NOT_FOUND, buttons=[MENU])]
+        return [self.dossier_reply(record.kind, record.answers)]
+
+    def erase_question(self) -> Reply:
+        return Reply(T.ERASE_Q, buttons=[Button("🗑 Có, xoá hết", "reg:erase:yes"),
+                                         Button("Không, giữ lại", "reg:erase:no")])
+
+    async def erase(self, turn: Turn, answer: str) -> list[Reply]:
+        if answer != "yes":
+            return [Reply(T.ERASE_KEPT, buttons=[MENU])] if answer == "no" else [self.erase_question()]
+        count = await repo.erase_user_data(turn.db, turn.incoming.channel, turn.incoming.user_id)
+        if turn.state.flow == self.name:
+            turn.finish()
+        return [Reply(T.ERASED.format(n=count), buttons=[MENU])]

@@ -1,0 +1,52 @@
+"""What the registration flow says. Legal statements follow /work/shared/domain/facts.md (sections 2, 3, 6)."""
+
+INTRO = (
+    "📝 Đăng ký thành lập theo Luật Hợp tác xã 2023 (số 17/2023/QH15, hiệu lực từ 01/7/2024):\n"
+    "• Hợp tác xã (HTX): có tư cách pháp nhân, cần ít nhất 05 thành viên chính thức; mỗi thành viên góp không quá "
+    "30% vốn điều lệ.\n"
+    "• Tổ hợp tác (THT): không có tư cách pháp nhân, ít nhất 02 thành viên, lập trên cơ sở hợp đồng hợp tác.\n\n"
+    "Hồ sơ HTX gồm: giấy đề nghị đăng ký, điều lệ, phương án sản xuất kinh doanh, danh sách thành viên, danh sách "
+    "HĐQT/giám đốc/ban kiểm soát và nghị quyết hội nghị thành lập. Từ 01/7/2025 nộp tại UBND xã/phường nơi đặt "
+    "trụ sở (Nghị định 125/2025/NĐ-CP); có kết quả trong 03 ngày làm việc nếu hồ sơ hợp lệ.\n\n"
+    "Mình hỏi từng câu (khoảng 15–20 câu) rồi gửi bạn bộ hồ sơ điền sẵn (.docx) để in, ký và nộp. "
+    "Bắt đầu ngay nhé? Chọn loại hình:"
+)
+CONSENT = (
+    "🔒 Trước khi khai: hồ sơ cần thông tin cá nhân của các thành viên (họ tên, ngày sinh, số CCCD, địa chỉ, "
+    "số vốn góp) và số điện thoại, email của tổ chức.\n"
+    "• Mình lưu các thông tin này chỉ để soạn hồ sơ và để bạn lấy lại tệp khi cần.\n"
+    "• Chỉ bạn và cán bộ Liên minh HTX được giao hỗ trợ đăng ký xem được; không dùng vào việc khác.\n"
+    "• Bạn xoá được bất cứ lúc nào bằng lệnh /xoadulieu; huỷ giữa chừng (/huy) thì phần đã khai bị xoá ngay.\n"
+    "• Bạn nên hỏi ý kiến các thành viên trước khi khai thông tin của họ.\n"
+    "(Theo tinh thần Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân.)\n\nBạn đồng ý chứ?"
+)
+NO_CONSENT = (
+    "Không sao. Mình không lưu thông tin cá nhân nào. Bạn nhận bộ hồ sơ trống để điền tay, kèm danh mục việc cần "
+    "làm ở trang cuối. Khi nào muốn mình điền sẵn, gõ /dangky."
+)
+STARTED = "Cảm ơn bạn. Bắt đầu nhé! Trong lúc khai: /quaylai, /boqua (câu không bắt buộc), /tiendo, /huy."
+RESUMED = "Bạn đang khai dở hồ sơ, mình tiếp tục từ câu đang hỏi nhé."
+CANCELLED = "Đã huỷ hồ sơ và xoá phần thông tin đã khai. Khi cần, gõ /dangky để làm lại."
+STOPPED = "Đã dừng. Khi cần, gõ /dangky để bắt đầu."
+DONE = (
+    "🎉 Xong! Đây là bộ hồ sơ điền sẵn của {name}: {parts}\n\n"
+    "Việc tiếp theo: in ra, tổ chức hội nghị thành lập và ký đủ chữ ký, rồi nộp tại {where}. "
+    "Danh mục việc cần làm ở trang cuối tệp; những điểm ghi «cần kiểm tra» bạn hỏi lại UBND xã hoặc Liên minh HTX. "
+    "Gõ /hosocuatoi để lấy lại tệp bất cứ lúc nào."
+)
+PARTS = {
+    "htx": "giấy đề nghị đăng ký, danh sách thành viên, danh sách bộ máy quản lý, nghị quyết hội nghị thành lập, "
+           "khung điều lệ, khung phương án sản xuất kinh doanh và danh mục việc cần làm.",
+    "tht": "hợp đồng hợp tác, thông báo thành lập gửi UBND xã và danh mục việc cần làm.",
+}
+MY_NONE = "Bạn chưa có hồ sơ đăng ký nào. Gõ /dangky để bắt đầu."
+MY_LIST = "📂 Hồ sơ của bạn (bấm để nhận lại tệp):"
+MY_DRAFT = "Hồ sơ đang khai dở: gõ /dangky để tiếp tục."
+NOT_FOUND = "Không tìm thấy hồ sơ này (có thể đã bị xoá)."
+ERASE_Q = ("Xoá toàn bộ thông tin đăng ký bạn đã khai (kể cả hồ sơ đã hoàn thành và các tệp đã tạo)? "
+           "Việc này không hoàn tác được.")
+ERASED = "Đã xoá {n} hồ sơ và các tệp liên quan. Dữ liệu cá nhân bạn khai không còn được lưu."
+ERASE_KEPT = "Đã giữ nguyên, không xoá gì."
+FILE_AGAIN = "📄 Tệp hồ sơ {name}."
+BLANK_FILE = "📄 Bộ hồ sơ trống ({kind})."
+KIND_NAMES = {"htx": "hợp tác xã", "tht": "tổ hợp tác"}
