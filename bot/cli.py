@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import logging
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    with contextlib.suppress(ValueError, AttributeError):  # not in the main thread, or no SIGPIPE
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `htxbot ask … | head` ends quietly
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
@@ -105,6 +108,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.core.flow import Services
+    from bot.core.markup import to_plain
     from bot.knowledge.search import SearchIndex
     from handlers.qa import answer_question
 
@@ -117,7 +121,7 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
             print("htxbot ask: give a question, e.g. htxbot ask \"lập HTX cần bao nhiêu người\"", file=sys.stderr)
             return 2
         answer = answer_question(services, question)
-        print("\n\n".join(r.text for r in answer.replies))
+        print("\n\n".join(to_plain(r.text) for r in answer.replies))
         return 0
     for line in sys.stdin:
         question = line.rstrip("\n")
@@ -128,7 +132,7 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
             "answered": answer.answered,
             "entry_id": entry.id if entry else None,
             "score": round(answer.score, 4),
-            "answer": "\n\n".join(r.text for r in answer.replies),
+            "answer": "\n\n".join(to_plain(r.text) for r in answer.replies),
             "sources": [s.cite() for s in entry.sources] if entry else [],
         }
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -152,3 +152,15 @@ async def test_a_command_word_wins_over_an_option_that_contains_it(app: App) -> 
     assert any("Menu" in label for label, _ in chat.buttons())
     text = await chat.say("menu")  # also the label of an offered button: either way, the menu
     assert "chọn một mục" in text
+
+
+async def test_bold_is_html_on_telegram_and_plain_elsewhere(app: App) -> None:
+    telegram = RecordingChannel("telegram", ChannelCapabilities(html=True))
+    app.register_channel(telegram)
+    reply = Reply("Cần **ít nhất 05** thành viên <chính thức> & đủ 18 tuổi")
+    await app.send(ChatRef("telegram", "1"), reply)
+    plain = RecordingChannel("zalo", ChannelCapabilities(buttons=False, documents=False))
+    app.register_channel(plain)
+    await app.send(ChatRef("zalo", "1"), reply)
+    assert telegram.sent[0][1].text == "Cần <b>ít nhất 05</b> thành viên &lt;chính thức&gt; &amp; đủ 18 tuổi"
+    assert plain.sent[0][1].text == "Cần ít nhất 05 thành viên <chính thức> & đủ 18 tuổi"

@@ -68,7 +68,8 @@ class TelegramChannel:
     """The "telegram" channel: start/stop, route updates to `handle`, and `send` proactive replies."""
 
     name = "telegram"
-    capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=True, documents=True, images=True)
+    capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=True, documents=True, images=True,
+                                       html=True)
 
     def __init__(self, config: TelegramConfig, handle: MessageHandler) -> None:
         _validate(config)

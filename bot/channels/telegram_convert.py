@@ -163,7 +163,9 @@ def reply_to_calls(reply: Reply, max_text: int = MAX_TEXT) -> list[Outgoing]:
     """The Bot API calls that deliver `reply`: text parts first, keyboard under the last part, then
     the file. Without text the keyboard goes on the file."""
     markup = build_keyboard(reply.buttons)
-    calls = [Outgoing("send_message", {"text": part}) for part in split_text(reply.text, max_text)]
+    # Texts come from the core already rendered as HTML (escaped, with <b> for bold).
+    calls = [Outgoing("send_message", {"text": part, "parse_mode": "HTML"})
+             for part in split_text(reply.text, max_text)]
     if reply.attachment is not None:
         att = reply.attachment
         kind = "photo" if att.kind == "image" else "document"

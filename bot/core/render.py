@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.core.markup import to_html, to_plain
 from bot.core.types import ChannelCapabilities, Reply
 from bot.text import fold
 
@@ -43,7 +44,7 @@ def render_for(reply: Reply, caps: ChannelCapabilities) -> list[Reply]:
     """The reply as this channel can show it (links for files are added by the app beforehand)."""
     if not caps.buttons:
         reply = numbered_options(reply)
-    texts = split_text(reply.text, caps.max_text)
+    texts = [to_html(t) if caps.html else to_plain(t) for t in split_text(reply.text, caps.max_text)]
     out = [Reply(text=t) for t in texts[:-1]]
     out.append(replace(reply, text=texts[-1]))
     return out

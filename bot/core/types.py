@@ -69,3 +69,4 @@ class ChannelCapabilities:
     buttons: bool = True
     documents: bool = True
     images: bool = True
+    html: bool = False  # text is sent as HTML (bold); otherwise as plain text
