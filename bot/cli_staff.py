@@ -1,0 +1,229 @@
+"""Staff commands for the `htxbot` CLI: broadcasts (create, status, cancel, work), survey exports and
+staff roles. Every change is written to the audit log as channel "cli"."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import mimetypes
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Config, argparse.Namespace], int]
+
+
+def register(sub: Any) -> dict[str, Handler]:
+    """Add `broadcast`, `surveys` and `staff` to the htxbot parser."""
+    bc = sub.add_parser("broadcast", help="announcements: create, status, cancel, work")
+    bcs = bc.add_subparsers(dest="broadcast_command", required=True)
+    status = bcs.add_parser("status", help="progress of one broadcast, or the latest ones")
+    status.add_argument("id", nargs="?", type=int)
+    create = bcs.add_parser("create", help="create an announcement (dry run without --yes)")
+    create.add_argument("--text", required=True)
+    create.add_argument("--file", type=Path, help="an image or document to attach")
+    create.add_argument("--province", default="")
+    create.add_argument("--sector", default="")
+    create.add_argument("--role", default="")
+    create.add_argument("--at", default="", help='send time, Vietnam time: "25/12/2025 08:30"')
+    create.add_argument("--yes", action="store_true", help="really create it (otherwise only count)")
+    cancel = bcs.add_parser("cancel", help="cancel a scheduled or running broadcast")
+    cancel.add_argument("id", type=int)
+    work = bcs.add_parser("work", help="run a standalone delivery worker until SIGTERM/Ctrl-C")
+    work.add_argument("--lease", type=float, default=300.0,
+                      help="seconds after which rows held by a vanished worker are recovered")
+    work.add_argument("--exit-when-idle", action="store_true", help="stop once nothing is left to send")
+    surveys = sub.add_parser("surveys", help="survey results")
+    svs = surveys.add_subparsers(dest="surveys_command", required=True)
+    export = svs.add_parser("export", help="one row per response")
+    export.add_argument("survey")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument("--output", type=Path, required=True)
+    staff = sub.add_parser("staff", help="grant or revoke the staff role")
+    staff.add_argument("action", choices=["grant", "revoke"])
+    staff.add_argument("member", help="channel:user_id, e.g. telegram:12345")
+    return {"broadcast": cmd_broadcast, "surveys": cmd_surveys, "staff": cmd_staff}
+
+
+@contextlib.asynccontextmanager
+async def _database(config: Config) -> AsyncIterator[Any]:
+    from bot.storage.db import Database
+
+    db = Database(config.database.url, schema=config.database.schema)
+    try:
+        await db.upgrade()
+        yield db
+    finally:
+        await db.close()
+
+
+def _operator() -> str:
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "cli"
+
+
+def cmd_broadcast(config: Config, args: argparse.Namespace) -> int:
+    if args.broadcast_command == "work":
+        return asyncio.run(_work(config, args.lease, args.exit_when_idle))
+    actions = {"status": _status, "create": _create, "cancel": _cancel}
+    return asyncio.run(actions[args.broadcast_command](config, args))
+
+
+async def _status(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.repo import broadcasts
+    from handlers.announce_text import format_report
+
+    async with _database(config) as db, db.unit() as s:
+        reports = ([await broadcasts.broadcast_report(s, args.id)] if args.id
+                   else await broadcasts.list_broadcasts(s, 10))
+    if not reports or reports[0] is None:
+        print("No such broadcast." if args.id else "No broadcasts yet.")
+        return 1 if args.id else 0
+    print("\n\n".join(format_report(r) for r in reports if r))
+    return 0
+
+
+async def _create(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.repo import audit, broadcasts
+    from handlers.announce_text import describe_audience, format_time, parse_send_time
+    from handlers.profile_fields import canonical_province
+
+    audience = {"province": canonical_province(args.province)[0] if args.province else "",
+                "sector": args.sector, "role": args.role}
+    send_at = parse_send_time(args.at) if args.at else None
+    if args.at and send_at is None:
+        print(f"--at: expected a future time as dd/mm/yyyy hh:mm, got {args.at!r}", file=sys.stderr)
+        return 2
+    attachment = _read_file(args.file) if args.file else None
+    async with _database(config) as db, db.unit() as s:
+        count = await broadcasts.count_audience(s, audience)
+        print(f"Recipients: {count} ({describe_audience(broadcasts.clean_audience(audience))}); "
+              f"send: {format_time(send_at)}")
+        if not args.yes:
+            print("Dry run: add --yes to create it.")
+            return 0
+        bid = await broadcasts.create_broadcast(s, created_by=f"cli:{_operator()}", text=args.text,
+                                                audience=audience, send_at=send_at, attachment=attachment)
+        await audit.record_action(s, "cli", _operator(), "create_broadcast", broadcast_id=bid, recipients=count,
+                                  audience=broadcasts.clean_audience(audience))
+    print(f"Created broadcast #{bid}. A worker (`htxbot broadcast work` or `htxbot run …`) delivers it.")
+    return 0
+
+
+def _read_file(path: Path) -> Any:
+    from bot.storage.repo.broadcasts import FileData
+
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileData(path.name, mime, path.read_bytes())
+
+
+async def _cancel(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.repo import audit, broadcasts
+    from handlers.announce_text import format_report
+
+    async with _database(config) as db, db.unit() as s:
+        report = await broadcasts.cancel_broadcast(s, args.id)
+        if report is None:
+            print(f"Broadcast #{args.id} does not exist or has already ended.")
+            return 1
+        await audit.record_action(s, "cli", _operator(), "cancel_broadcast", broadcast_id=args.id)
+    print(format_report(report))
+    return 0
+
+
+async def _work(config: Config, lease: float, exit_when_idle: bool) -> int:
+    """A standalone worker: the app without polling, channels opened for sending only."""
+    from bot.app import App
+    from bot.broadcast.sender import SenderOptions, run_broadcast_worker, worker_name
+
+    app = await App.open(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with _send_only_channels(app, config) as names:
+            if not names:
+                print("No channel configured (set HTXBOT_TELEGRAM__TOKEN or HTXBOT_ZALO__TOKEN).", file=sys.stderr)
+                return 2
+            log.info("broadcast worker on %s", ", ".join(names))
+            print(f"worker ready on {', '.join(names)}", flush=True)
+            options = SenderOptions(lease=timedelta(seconds=lease), exit_when_idle=exit_when_idle)
+            await run_broadcast_worker(app, stop, worker_name(), options)
+    finally:
+        await app.close()
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _send_only_channels(app: Any, config: Config) -> AsyncIterator[list[str]]:
+    """Telegram in webhook mode without a webhook URL (so nothing polls or steals updates), and Zalo
+    in webhook mode without registering one: both can only send, which is all a worker does."""
+    async with contextlib.AsyncExitStack() as stack:
+        if config.telegram.token:
+            from bot.channels.telegram import TelegramChannel
+
+            tg = replace(config.telegram, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
+            channel = TelegramChannel(tg, app.handle)
+            await channel.start()
+            stack.push_async_callback(channel.stop)
+            app.register_channel(channel)
+        if config.zalo.token:
+            from bot.channels.zalo import ZaloChannel
+            from bot.channels.zalo_api import ZaloApi
+
+            api = await stack.enter_async_context(ZaloApi(config.zalo.token, config.zalo.base_url))
+            zalo = ZaloChannel(api, app.handle, mode="webhook")
+            await zalo.start()
+            stack.push_async_callback(zalo.stop)
+            app.register_channel(zalo)
+        yield list(app.channels)
+
+
+def cmd_surveys(config: Config, args: argparse.Namespace) -> int:
+    from handlers.survey_results import export_survey
+
+    async def go() -> int:
+        async with _database(config) as db, db.unit() as s:
+            data = await export_survey(s, config, args.survey, args.format)
+        if data is None:
+            print(f"Unknown survey {args.survey!r}.", file=sys.stderr)
+            return 1
+        args.output.write_bytes(data)
+        print(f"Wrote {args.output} ({len(data)} bytes).")
+        return 0
+
+    return asyncio.run(go())
+
+
+def cmd_staff(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.repo import audit
+    from handlers.staff import change_role, parse_member_ref
+
+    ref = parse_member_ref(args.member)
+    if ref is None:
+        print("member must look like telegram:12345", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        async with _database(config) as db, db.unit() as s:
+            outcome, _user = await change_role(s, ref[0], ref[1], args.action == "grant")
+            if outcome == "ok":
+                await audit.record_action(s, "cli", _operator(), f"{args.action}_staff", target=args.member)
+        print({"ok": f"{args.action}: done", "unknown": "unknown user: they must message the bot first",
+               "admin": "admins are set in config.staff.admins", "unchanged": "nothing to change"}[outcome])
+        return 0 if outcome in ("ok", "unchanged") else 1
+
+    return asyncio.run(go())

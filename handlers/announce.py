@@ -1,0 +1,217 @@
+"""/thongbao: staff compose an announcement in the chat, pick the audience and time, see a preview
+with the exact number of recipients, and confirm; /baocao <id> reports; /huythongbao <id> cancels.
+
+Composition in chat is text only (`Incoming` carries no attachments yet); a file or image can be
+attached through `htxbot broadcast create --file`. Survey invitations reuse the same steps
+(`begin_survey`), with the invitation text fixed by the survey.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.flow import Turn
+from bot.core.types import Button, Reply
+from bot.storage.repo import broadcasts, surveys
+from bot.text import clean
+from handlers.announce_text import describe_audience, format_report, format_time, parse_send_time
+from handlers.profile_fields import PROFILE_ROLES, SECTORS, canonical_province, role_label
+from handlers.staff import MENU, audit_turn, refusal
+
+MAX_TEXT = 3500  # leaves room for the unsubscribe hint on every channel
+TARGET_ROLES = (*PROFILE_ROLES, "staff")
+
+
+class AnnounceFlow:
+    """Compose → audience → time → preview → confirm. State lives in the conversation row."""
+
+    name = "announce"
+    commands = ("thongbao", "baocao", "huythongbao")
+    menu_label = "📣 Gửi thông báo"
+    staff_only = True
+
+    async def start(self, turn: Turn, arg: str) -> list[Reply]:
+        if not turn.is_staff:
+            return refusal()
+        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        if command == "baocao":
+            return await self._report(turn, arg)
+        if command == "huythongbao":
+            return await self._cancel_broadcast(turn, arg)
+        turn.begin(self.name, {"step": "text", "kind": "announcement", "audience": {}})
+        if clean(arg):
+            return await self._set_text(turn, clean(arg))
+        return [Reply("Mời bạn gõ nội dung thông báo (một tin nhắn, tối đa 3.500 ký tự). Gõ /huy để dừng.")]
+
+    async def begin_survey(self, turn: Turn, survey_id: str, invitation: str) -> list[Reply]:
+        """Launch a survey: the invitation is a broadcast whose button starts the survey."""
+        turn.begin(self.name, {"step": "audience", "kind": "survey", "survey_id": survey_id,
+                               "text": invitation, "audience": {}})
+        return [await self._audience_view(turn)]
+
+    async def handle(self, turn: Turn) -> list[Reply]:
+        if not turn.is_staff:
+            turn.finish()
+            return refusal()
+        step, text = turn.state.data.get("step"), clean(turn.incoming.text)
+        if step == "text" and text:
+            return await self._set_text(turn, text)
+        if step == "province" and text:
+            province, known = canonical_province(text)
+            turn.state.data["audience"]["province"] = province
+            note = "" if known else f"Lưu ý: «{province}» không có trong danh sách 34 tỉnh/thành. "
+            return [await self._audience_view(turn, note)]
+        if step in ("when", "when_choice") and text:
+            when = parse_send_time(text)
+            if when is None:
+                return [Reply("Thời điểm chưa đúng dạng hoặc đã qua. Gõ theo dạng ngày/tháng/năm giờ:phút, "
+                              "ví dụ 25/12/2025 08:30 (giờ Việt Nam).")]
+            turn.state.data["send_at"] = when.isoformat()
+            return await self._preview(turn)
+        return [Reply("Bạn chọn một nút bên dưới, hoặc gõ /huy để dừng.", buttons=self._step_buttons(turn))]
+
+    async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
+        if not turn.is_staff:
+            return refusal()
+        if action == "start":
+            return await self.start(turn, "")
+        if action == "report":
+            return await self._report(turn, arg)
+        if turn.state.flow != self.name:
+            return [Reply("Bản soạn này đã kết thúc. Gõ /thongbao để soạn thông báo mới.", buttons=[MENU])]
+        handlers = {"aud": self._audience_action, "set": self._set_filter, "when": self._when_action,
+                    "confirm": self._confirm, "edit": self._edit, "cancel": self._abandon}
+        handler = handlers.get(action)
+        if handler is None:
+            return [Reply("Mình chưa hiểu lựa chọn này.", buttons=self._step_buttons(turn))]
+        return await handler(turn, arg)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def _set_text(self, turn: Turn, text: str) -> list[Reply]:
+        if len(text) > MAX_TEXT:
+            return [Reply(f"Nội dung dài {len(text)} ký tự, quá {MAX_TEXT}. Bạn rút gọn rồi gửi lại nhé.")]
+        turn.state.data["text"] = text
+        if turn.state.data.get("audience_done"):
+            return await self._preview(turn)
+        return [await self._audience_view(turn)]
+
+    async def _audience_view(self, turn: Turn, note: str = "") -> Reply:
+        turn.state.data["step"] = "audience"
+        audience = turn.state.data["audience"]
+        count = await broadcasts.count_audience(turn.db, audience)
+        buttons = [Button("👥 Tất cả", "announce:aud:all"), Button("📍 Theo tỉnh/thành", "announce:aud:province"),
+                   Button("🌾 Theo lĩnh vực", "announce:aud:sector"), Button("👤 Theo vai trò", "announce:aud:role"),
+                   Button(f"✅ Xong ({count} người)", "announce:aud:done")]
+        return Reply(f"{note}Người nhận: {describe_audience(audience)} — hiện có {count} người.\n"
+                     "Thêm điều kiện lọc, hoặc bấm Xong.", buttons=buttons)
+
+    async def _audience_action(self, turn: Turn, arg: str) -> list[Reply]:
+        data = turn.state.data
+        if arg == "all":
+            data["audience"] = {}
+            return [await self._audience_view(turn)]
+        if arg == "view":
+            return [await self._audience_view(turn)]
+        if arg == "province":
+            data["step"] = "province"
+            return [Reply("Gõ tên tỉnh/thành phố, ví dụ: Nghệ An.")]
+        if arg == "sector":
+            options = [Button(label, f"announce:set:sector.{code}") for code, label in SECTORS.items()]
+            return [Reply("Chọn lĩnh vực:", buttons=options)]
+        if arg == "role":
+            return [Reply("Chọn vai trò:", buttons=[Button(role_label(r), f"announce:set:role.{r}")
+                                                    for r in TARGET_ROLES])]
+        data["audience_done"] = True
+        if data.get("kind") == "survey" or data.get("when_done"):
+            return await self._preview(turn)
+        return [self._when_view(turn)]
+
+    async def _set_filter(self, turn: Turn, arg: str) -> list[Reply]:
+        key, _, value = arg.partition(".")
+        if (key == "sector" and value in SECTORS) or (key == "role" and value in TARGET_ROLES):
+            turn.state.data["audience"][key] = value
+        return [await self._audience_view(turn)]
+
+    def _when_view(self, turn: Turn) -> Reply:
+        turn.state.data["step"] = "when_choice"
+        return Reply("Gửi khi nào?", buttons=[Button("🚀 Gửi ngay sau khi xác nhận", "announce:when:now"),
+                                                Button("🕒 Hẹn giờ gửi", "announce:when:later")])
+
+    async def _when_action(self, turn: Turn, arg: str) -> list[Reply]:
+        if arg == "later":
+            turn.state.data["step"] = "when"
+            return [Reply("Gõ thời điểm gửi theo giờ Việt Nam, dạng ngày/tháng/năm giờ:phút, ví dụ 25/12/2025 08:30.")]
+        turn.state.data["send_at"] = None
+        return await self._preview(turn)
+
+    async def _preview(self, turn: Turn) -> list[Reply]:
+        data = turn.state.data
+        data["step"], data["when_done"] = "confirm", True
+        count = await broadcasts.count_audience(turn.db, data["audience"])
+        what = "lời mời khảo sát" if data.get("kind") == "survey" else "thông báo"
+        summary = (f"Xem trước {what} ở trên. Sẽ gửi tới đúng {count} người ({describe_audience(data['audience'])}), "
+                   f"thời điểm: {format_time(_send_at(data))}.\nBấm Xác nhận để gửi.")
+        buttons = [Button("✅ Xác nhận gửi", "announce:confirm"), Button("✏️ Sửa nội dung", "announce:edit"),
+                   Button("👥 Đổi người nhận", "announce:aud:view"), Button("❌ Huỷ", "announce:cancel")]
+        if data.get("kind") == "survey":
+            buttons.pop(1)
+        return [Reply(data["text"]), Reply(summary, buttons=buttons)]
+
+    async def _confirm(self, turn: Turn, arg: str) -> list[Reply]:
+        data = turn.state.data
+        who = f"{turn.incoming.channel}:{turn.incoming.user_id}"
+        broadcast_id = await broadcasts.create_broadcast(
+            turn.db, created_by=who, text=data["text"], audience=data["audience"], send_at=_send_at(data),
+            kind=data.get("kind", "announcement"), survey_id=data.get("survey_id"))
+        report = await broadcasts.broadcast_report(turn.db, broadcast_id)
+        assert report is not None
+        if report.kind == "survey":
+            await surveys.record_launch(turn.db, data["survey_id"], broadcast_id, who)
+        await audit_turn(turn, "create_broadcast", broadcast_id=broadcast_id, recipients=report.total,
+                         audience=data["audience"], kind=report.kind, survey_id=data.get("survey_id"))
+        turn.finish()
+        return [Reply(f"Đã xếp lịch gửi #{broadcast_id} tới {report.total} người, {format_time(_send_at(data))}.\n"
+                      f"Xem tiến độ: /baocao {broadcast_id} — huỷ: /huythongbao {broadcast_id}.",
+                      buttons=[Button("📊 Xem báo cáo", f"announce:report:{broadcast_id}"), MENU])]
+
+    async def _edit(self, turn: Turn, arg: str) -> list[Reply]:
+        turn.state.data["step"] = "text"
+        return [Reply("Gõ lại nội dung thông báo.")]
+
+    async def _abandon(self, turn: Turn, arg: str) -> list[Reply]:
+        turn.finish()
+        return [Reply("Đã huỷ bản soạn; chưa gửi gì.", buttons=[MENU])]
+
+    def _step_buttons(self, turn: Turn) -> list[Button]:
+        return [Button(label, payload) for label, payload in turn.state.options] or [MENU]
+
+    # -- reports and cancelling ------------------------------------------------------------------
+
+    async def _report(self, turn: Turn, arg: str) -> list[Reply]:
+        if not arg.strip().isdigit():
+            recent = await broadcasts.list_broadcasts(turn.db, 5)
+            if not recent:
+                return [Reply("Chưa có thông báo nào.", buttons=[MENU])]
+            lines = [f"#{r.id}: {r.count('sent')}/{r.total} đã gửi — {r.text[:40]}" for r in recent]
+            return [Reply("Gần đây:\n" + "\n".join(lines) + "\n\nGõ /baocao <số> để xem chi tiết.",
+                          buttons=[Button(f"📊 #{r.id}", f"announce:report:{r.id}") for r in recent])]
+        report = await broadcasts.broadcast_report(turn.db, int(arg))
+        if report is None:
+            return [Reply(f"Không có thông báo #{arg.strip()}.", buttons=[MENU])]
+        buttons = [Button("🔄 Cập nhật", f"announce:report:{report.id}")]
+        return [Reply(format_report(report), buttons=[*buttons, MENU])]
+
+    async def _cancel_broadcast(self, turn: Turn, arg: str) -> list[Reply]:
+        if not arg.strip().isdigit():
+            return [Reply("Cách dùng: /huythongbao <số thông báo>, ví dụ /huythongbao 12.")]
+        report = await broadcasts.cancel_broadcast(turn.db, int(arg))
+        if report is None:
+            return [Reply(f"Thông báo #{arg.strip()} không có hoặc đã kết thúc; không huỷ được.", buttons=[MENU])]
+        await audit_turn(turn, "cancel_broadcast", broadcast_id=report.id, already_sent=report.count("sent"))
+        return [Reply("Đã huỷ. Những tin đã gửi không thu hồi được.\n\n" + format_report(report), buttons=[MENU])]
+
+
+def _send_at(data: dict[str, object]) -> datetime | None:
+    value = data.get("send_at")
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
