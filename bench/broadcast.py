@@ -1,6 +1,6 @@
 """Broadcast throughput: N recipients through the real Telegram adapter against the fake Bot API.
 
-The worker runs as its own process (`python -m tests.broadcast_worker --exit-when-idle`, i.e.
+The worker runs as its own process (`python -m bot broadcast work --exit-when-idle`, i.e.
 `htxbot broadcast work`) on a SQLite file; the fake server runs here and timestamps every call.
 Prints messages/second achieved versus the configured limit, and the busiest one-second window.
 
@@ -50,9 +50,10 @@ async def run(recipients: int, rate: float) -> None:
             env = {**os.environ, "HTXBOT_DATABASE__URL": db_url, "HTXBOT_KNOWLEDGE__PATH": str(FIXTURE_KB),
                    "HTXBOT_TELEGRAM__TOKEN": fake.token, "HTXBOT_TELEGRAM__BASE_URL": fake.base_url,
                    "HTXBOT_TELEGRAM__BASE_FILE_URL": fake.base_file_url, "HTXBOT_WEB__LINK_SECRET": "bench",
-                   "HTXBOT_BROADCAST__RATE_PER_SECOND": str(rate), "HTXBOT_BOT__LOG_LEVEL": "WARNING"}
+                   "HTXBOT_BROADCAST__RATE_PER_SECOND": str(rate), "HTXBOT_BOT__LOG_LEVEL": "WARNING",
+           "HTXBOT_TELEGRAM__MAX_RATE_PER_SECOND": "0"}
             worker = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.broadcast_worker", "--exit-when-idle", cwd=ROOT, env=env,
+                sys.executable, "-m", "bot", "broadcast", "work", "--exit-when-idle", cwd=ROOT, env=env,
                 stdout=asyncio.subprocess.DEVNULL)
             code = await worker.wait()
         times = fake.send_times()

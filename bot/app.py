@@ -110,10 +110,18 @@ class App:
         return out
 
     async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None) -> None:
-        """Proactive message (broadcast, survey invitation) through the same rendering as replies."""
+        """Proactive message (broadcast, survey invitation) through the same rendering as replies.
+
+        Its options are remembered for the recipient (unless they are in the middle of a flow), so that
+        answering "1" on a channel without buttons picks the first one.
+        """
         channel = self.channels[ref.channel]
-        async with self.db.unit() as s:
-            rendered = await self._render(s, ref, owner or ref.chat_id, [reply])
+        user = owner or ref.chat_id
+        async with self._locks.setdefault((ref.channel, user), asyncio.Lock()), self.db.unit() as s:
+            rendered = await self._render(s, ref, user, [reply])
+            if reply.buttons:
+                options = [[b.label, b.payload] for b in reply.buttons]
+                await conversations.offer_options(s, ref.channel, user, options)
         for part in rendered:
             await channel.send(ref, part)
 

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         config = load_config(args.config)
     except ConfigError as exc:
         sys.exit(f"htxbot: config error: {exc}")
-    quiet = args.command in ("ask", "chat", "kb")
+    quiet = args.command != "run" and getattr(args, "broadcast_command", "") != "work"
     logging.basicConfig(level=logging.WARNING if quiet else config.bot.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
@@ -225,6 +225,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
     async def go() -> None:
         app = await App.open(config)
+        worker = None
+        if config.broadcast.worker_in_bot:
+            from bot.broadcast.sender import start_background_worker
+
+            worker = start_background_worker(app)  # delivers announcements through this process's channel
         try:
             if args.channel == "telegram":
                 from bot.channels.telegram import run_telegram
@@ -235,6 +240,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
                 await run_until_signalled(run_zalo(app, config))
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             await app.close()
 
     asyncio.run(go())

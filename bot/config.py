@@ -73,6 +73,7 @@ class TelegramConfig:
     mode: str = "polling"  # polling | webhook
     webhook_url: str = ""
     webhook_secret: str = _secret()
+    max_rate_per_second: float = 30.0  # python-telegram-bot's overall limiter; 0 = no limit
 
 
 @dataclass
@@ -100,6 +101,7 @@ class BroadcastConfig:
     rate_per_second: float = 25.0
     per_chat_interval: float = 1.0
     max_attempts: int = 5
+    worker_in_bot: bool = True  # `htxbot run …` also delivers announcements (else run `htxbot broadcast work`)
 
 
 @dataclass

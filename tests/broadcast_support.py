@@ -3,7 +3,7 @@ driving a worker to completion, and the observed send rate.
 
 The Telegram adapter wraps PTB's AIORateLimiter, whose default overall cap is 30 messages/s (the real
 platform's). The broadcaster paces itself, so tests that configure a faster pace lift PTB's cap with
-`lift_ptb_overall_cap` (public PTB API, patched where the adapter looks it up).
+`telegram.max_rate_per_second = 0`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
-
-from telegram.ext import AIORateLimiter
 
 from bot.app import App
 from bot.broadcast.sender import BroadcastSender
@@ -39,14 +37,6 @@ class TimedFakeTelegram(FakeTelegramServer):
 
     def delivered_chats(self) -> list[int]:
         return [int(c.params["chat_id"]) for c in self.calls_to("sendMessage") if c.status == 200]
-
-
-def uncapped_rate_limiter(max_retries: int = 0) -> AIORateLimiter:
-    return AIORateLimiter(overall_max_rate=0, max_retries=max_retries)
-
-
-def lift_ptb_overall_cap(monkeypatch: Any) -> None:
-    monkeypatch.setattr("bot.channels.telegram.AIORateLimiter", uncapped_rate_limiter)
 
 
 async def seed_users(app: App, channel: str, count: int, first: int = FIRST_CHAT) -> list[str]:

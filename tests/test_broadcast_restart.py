@@ -39,8 +39,9 @@ async def start_worker(config: Config, fake: TimedFakeTelegram, *extra: str) -> 
     env = {**os.environ, "HTXBOT_DATABASE__URL": config.database.url, "HTXBOT_KNOWLEDGE__PATH": str(FIXTURE_KB),
            "HTXBOT_TELEGRAM__TOKEN": fake.token, "HTXBOT_TELEGRAM__BASE_URL": fake.base_url,
            "HTXBOT_TELEGRAM__BASE_FILE_URL": fake.base_file_url, "HTXBOT_WEB__LINK_SECRET": "x",
-           "HTXBOT_BROADCAST__RATE_PER_SECOND": str(RATE), "HTXBOT_BOT__LOG_LEVEL": "WARNING"}
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.broadcast_worker", *extra, cwd=ROOT,
+           "HTXBOT_BROADCAST__RATE_PER_SECOND": str(RATE), "HTXBOT_BOT__LOG_LEVEL": "WARNING",
+           "HTXBOT_TELEGRAM__MAX_RATE_PER_SECOND": "0"}
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "broadcast", "work", *extra, cwd=ROOT,
                                                 env=env, stdout=asyncio.subprocess.DEVNULL)
 
 

@@ -164,3 +164,14 @@ async def test_bold_is_html_on_telegram_and_plain_elsewhere(app: App) -> None:
     await app.send(ChatRef("zalo", "1"), reply)
     assert telegram.sent[0][1].text == "Cần <b>ít nhất 05</b> thành viên &lt;chính thức&gt; &amp; đủ 18 tuổi"
     assert plain.sent[0][1].text == "Cần ít nhất 05 thành viên <chính thức> & đủ 18 tuổi"
+
+
+async def test_answering_a_number_to_an_announcement_picks_its_option(app: App) -> None:
+    from bot.core.types import Button
+
+    zalo = RecordingChannel("zalo", ChannelCapabilities(buttons=False, documents=False))
+    app.register_channel(zalo)
+    await app.send(ChatRef("zalo", "u5"), Reply("Thông báo mới", buttons=[Button("📞 Liên hệ", "start:contact")]))
+    assert "1. 📞 Liên hệ" in zalo.sent[0][1].text
+    text = await Chat(app, user="u5", channel="zalo").say("1")
+    assert "Cán bộ sẽ hướng dẫn trực tiếp" in text

@@ -83,7 +83,8 @@ class TelegramChannel:
             .token(config.token)
             .base_url(config.base_url)
             .base_file_url(config.base_file_url)
-            .rate_limiter(AIORateLimiter(max_retries=0))  # 429 must reach the broadcaster
+            # max_retries=0: a 429 must reach the broadcaster, which paces and retries itself.
+            .rate_limiter(AIORateLimiter(overall_max_rate=config.max_rate_per_second, max_retries=0))
         )
         if config.mode == "webhook":
             builder = builder.updater(None)

@@ -49,6 +49,14 @@ async def save_conversation(s: AsyncSession, channel: str, user_id: str, state: 
     row.options = state.options
 
 
+async def offer_options(s: AsyncSession, channel: str, user_id: str, options: list[list[str]]) -> None:
+    """Remember options offered outside a turn (an announcement's buttons), unless a flow is active."""
+    state = await load_conversation(s, channel, user_id, lock=False)
+    if not state.flow:
+        state.options = options
+        await save_conversation(s, channel, user_id, state)
+
+
 async def forget_conversation(s: AsyncSession, channel: str, user_id: str) -> None:
     await s.execute(delete(Conversation).where(Conversation.channel == channel,
                                                Conversation.user_external_id == user_id))
