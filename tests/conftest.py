@@ -12,6 +12,7 @@ import pytest
 from bot.app import App
 from bot.config import Config, load_config
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from tests.fakes.zalo_server import FakeZaloServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
@@ -73,6 +74,15 @@ class RecordingChannel:
 
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         self.sent.append((ref, reply))
+
+
+@pytest.fixture
+async def zalo_server() -> AsyncIterator[FakeZaloServer]:
+    """The fake Zalo Bot API on 127.0.0.1, answering idle polls with 408 after 50 ms."""
+    fake = FakeZaloServer(idle_wait=0.05)
+    await fake.start()
+    yield fake
+    await fake.close()
 
 
 def _pg_reachable() -> str | None:

@@ -42,18 +42,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeZaloServer]:
-    fake = FakeZaloServer(idle_wait=0.05)
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-def config(tmp_path: Path, server: FakeZaloServer) -> Config:
+def config(tmp_path: Path, zalo_server: FakeZaloServer) -> Config:
     """The shared test config (temporary SQLite, fixture knowledge base) pointed at the fake Zalo."""
     port = free_port()
-    return make_config(tmp_path, HTXBOT_ZALO__TOKEN=TOKEN, HTXBOT_ZALO__BASE_URL=server.base_url,
+    return make_config(tmp_path, HTXBOT_ZALO__TOKEN=TOKEN, HTXBOT_ZALO__BASE_URL=zalo_server.base_url,
                        HTXBOT_WEB__PORT=str(port), HTXBOT_WEB__PUBLIC_URL=f"http://127.0.0.1:{port}")
 
 
@@ -61,10 +53,10 @@ Handler = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
 @contextlib.asynccontextmanager
-async def zalo_channel(server: FakeZaloServer, handler: Handler, app: App | None = None,
+async def zalo_channel(zalo_server: FakeZaloServer, handler: Handler, app: App | None = None,
                        **options: Any) -> AsyncIterator[ZaloChannel]:
     """A started ZaloChannel talking to the fake; stopped (and drained) on exit."""
-    api = ZaloApi(TOKEN, server.base_url)
+    api = ZaloApi(TOKEN, zalo_server.base_url)
     channel = ZaloChannel(api, handler, poll_floor=0, backoff_base=0.01, typing=False, **options)
     if app is not None:
         app.register_channel(channel)
@@ -77,18 +69,18 @@ async def zalo_channel(server: FakeZaloServer, handler: Handler, app: App | None
 
 
 @pytest.fixture
-async def polling(app: App, server: FakeZaloServer) -> AsyncIterator[ZaloChannel]:
-    async with zalo_channel(server, app.handle, app) as channel:
+async def polling(app: App, zalo_server: FakeZaloServer) -> AsyncIterator[ZaloChannel]:
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
         yield channel
 
 
-async def say(server: FakeZaloServer, channel: ZaloChannel, text: str, **kw: Any) -> list[str]:
+async def say(zalo_server: FakeZaloServer, channel: ZaloChannel, text: str, **kw: Any) -> list[str]:
     """One user message through getUpdates; the texts the bot sent back."""
-    before = len(server.sent_texts())
-    server.push_text(text, **kw)
-    await server.wait_until_consumed()
+    before = len(zalo_server.sent_texts())
+    zalo_server.push_text(text, **kw)
+    await zalo_server.wait_until_consumed()
     await channel.drain()
-    return server.sent_texts()[before:]
+    return zalo_server.sent_texts()[before:]
 
 
 @contextlib.asynccontextmanager
@@ -156,116 +148,116 @@ def test_messages_from_bots_are_ignored() -> None:
 
 @pytest.mark.parametrize("question", [QUESTION, QUESTION_ASCII])
 async def test_question_with_or_without_diacritics_gets_the_cited_answer(
-        server: FakeZaloServer, polling: ZaloChannel, question: str) -> None:
-    [answer] = await say(server, polling, question)
+        zalo_server: FakeZaloServer, polling: ZaloChannel, question: str) -> None:
+    [answer] = await say(zalo_server, polling, question)
     assert "05" in answer and "17/2023/QH15" in answer
 
 
-async def test_idle_polls_keep_the_loop_alive(server: FakeZaloServer, polling: ZaloChannel) -> None:
-    await server.wait_for_calls("getUpdates", 5)
-    assert {c.status for c in server.calls if c.method == "getUpdates"} == {408}
-    assert server.count("deleteWebhook") == 1  # polling starts by removing any webhook
-    [answer] = await say(server, polling, QUESTION_ASCII)
+async def test_idle_polls_keep_the_loop_alive(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    await zalo_server.wait_for_calls("getUpdates", 5)
+    assert {c.status for c in zalo_server.calls if c.method == "getUpdates"} == {408}
+    assert zalo_server.count("deleteWebhook") == 1  # polling starts by removing any webhook
+    [answer] = await say(zalo_server, polling, QUESTION_ASCII)
     assert "17/2023/QH15" in answer
 
 
-async def test_redelivered_update_is_answered_once(server: FakeZaloServer, polling: ZaloChannel) -> None:
-    assert len(await say(server, polling, QUESTION, message_id="m-dup")) == 1
-    server.redeliver_last()
-    await server.wait_until_consumed()
+async def test_redelivered_update_is_answered_once(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    assert len(await say(zalo_server, polling, QUESTION, message_id="m-dup")) == 1
+    zalo_server.redeliver_last()
+    await zalo_server.wait_until_consumed()
     await polling.drain()
-    assert len(server.sent_texts()) == 1
-    assert len([c for c in server.calls if c.method == "getUpdates" and c.status == 200]) == 2
+    assert len(zalo_server.sent_texts()) == 1
+    assert len([c for c in zalo_server.calls if c.method == "getUpdates" and c.status == 200]) == 2
 
 
 async def test_redelivery_after_a_restart_is_not_answered_again(
-        server: FakeZaloServer, config: Config) -> None:
+        zalo_server: FakeZaloServer, config: Config) -> None:
     first = await App.open(config)
     try:
-        async with zalo_channel(server, first.handle, first) as channel:
-            assert len(await say(server, channel, QUESTION, message_id="m-restart")) == 1
+        async with zalo_channel(zalo_server, first.handle, first) as channel:
+            assert len(await say(zalo_server, channel, QUESTION, message_id="m-restart")) == 1
     finally:
         await first.close()
     second = await App.open(config)  # same SQLite file: the processed message_id is remembered
     try:
-        async with zalo_channel(server, second.handle, second) as channel:
-            server.redeliver_last()
-            await server.wait_until_consumed()
+        async with zalo_channel(zalo_server, second.handle, second) as channel:
+            zalo_server.redeliver_last()
+            await zalo_server.wait_until_consumed()
             await channel.drain()
-            assert len(server.sent_texts()) == 1
-            assert len(await say(server, channel, QUESTION_ASCII, message_id="m-new")) == 1
+            assert len(zalo_server.sent_texts()) == 1
+            assert len(await say(zalo_server, channel, QUESTION_ASCII, message_id="m-new")) == 1
     finally:
         await second.close()
 
 
 async def test_start_shows_numbered_menu_and_a_number_selects(
-        server: FakeZaloServer, polling: ZaloChannel) -> None:
-    [menu] = await say(server, polling, "/start", display_name="Chị Lan")
+        zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    [menu] = await say(zalo_server, polling, "/start", display_name="Chị Lan")
     assert "Chị Lan" in menu
     assert re.search(r"^1\. ", menu, re.MULTILINE) and re.search(r"^2\. ", menu, re.MULTILINE)
     first_option = re.search(r"^1\. (.+)$", menu, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    [after] = await say(server, polling, "1")
+    [after] = await say(zalo_server, polling, "1")
     assert after != menu and "Hỏi đáp" in first_option
     assert "gõ câu hỏi" in after
 
 
-async def test_unknown_question_is_an_honest_dont_know(server: FakeZaloServer, polling: ZaloChannel) -> None:
-    [answer] = await say(server, polling, "Giá vé máy bay đi Đà Nẵng tháng sau là bao nhiêu?")
+async def test_unknown_question_is_an_honest_dont_know(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    [answer] = await say(zalo_server, polling, "Giá vé máy bay đi Đà Nẵng tháng sau là bao nhiêu?")
     assert "chưa có câu trả lời" in answer
     assert "17/2023/QH15" not in answer
 
 
 async def test_image_message_gets_a_polite_text_only_answer(
-        server: FakeZaloServer, polling: ZaloChannel) -> None:
+        zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
     update = text_update("", event_name="message.image.received", message_id="img-1")
     update["message"].pop("text")
-    before = len(server.sent_texts())
-    server.push_update(update)
-    await server.wait_until_consumed()
+    before = len(zalo_server.sent_texts())
+    zalo_server.push_update(update)
+    await zalo_server.wait_until_consumed()
     await polling.drain()
-    [answer] = server.sent_texts()[before:]
+    [answer] = zalo_server.sent_texts()[before:]
     assert "gõ câu hỏi" in answer
 
 
-async def test_every_message_fits_zalo_limit(server: FakeZaloServer, app: App) -> None:
+async def test_every_message_fits_zalo_limit(zalo_server: FakeZaloServer, app: App) -> None:
     long_text = "\n\n".join(f"Đoạn {i}:" + " hợp tác xã" * 40 for i in range(12))  # ~5,400 characters
 
     async def long_answer(incoming: Incoming) -> list[Reply]:
         return [Reply(long_text)]
 
-    async with zalo_channel(server, long_answer) as channel:
-        sent = await say(server, channel, "dài")
+    async with zalo_channel(zalo_server, long_answer) as channel:
+        sent = await say(zalo_server, channel, "dài")
     assert len(sent) >= 3 and all(len(t) <= 2000 for t in sent)
     assert "\n\n".join(sent) == long_text  # nothing lost
     assert all(t.startswith("Đoạn ") and t.endswith("hợp tác xã") for t in sent)  # cut between paragraphs
-    assert all(c.status == 200 for c in server.calls if c.method == "sendMessage")
+    assert all(c.status == 200 for c in zalo_server.calls if c.method == "sendMessage")
 
 
-async def test_transient_poll_errors_back_off_and_recover(server: FakeZaloServer, app: App) -> None:
-    server.fail_next_polls(3, "500")
-    async with zalo_channel(server, app.handle, app) as channel:
-        [answer] = await say(server, channel, QUESTION)
+async def test_transient_poll_errors_back_off_and_recover(zalo_server: FakeZaloServer, app: App) -> None:
+    zalo_server.fail_next_polls(3, "500")
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
+        [answer] = await say(zalo_server, channel, QUESTION)
     assert "05" in answer
-    assert [c.status for c in server.calls if c.method == "getUpdates"][:3] == [500, 500, 500]
+    assert [c.status for c in zalo_server.calls if c.method == "getUpdates"][:3] == [500, 500, 500]
 
 
-async def test_reply_is_retried_after_a_server_error(server: FakeZaloServer, polling: ZaloChannel) -> None:
-    server.fail_next_sends(2, "500")
-    [answer] = await say(server, polling, QUESTION)
+async def test_reply_is_retried_after_a_server_error(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    zalo_server.fail_next_sends(2, "500")
+    [answer] = await say(zalo_server, polling, QUESTION)
     assert "05" in answer
-    assert [c.status for c in server.calls if c.method == "sendMessage"] == [500, 500, 200]
+    assert [c.status for c in zalo_server.calls if c.method == "sendMessage"] == [500, 500, 200]
 
 
-async def test_a_failing_core_gets_an_apology_not_silence(server: FakeZaloServer) -> None:
+async def test_a_failing_core_gets_an_apology_not_silence(zalo_server: FakeZaloServer) -> None:
     async def broken(incoming: Incoming) -> list[Reply]:
         raise RuntimeError("database down")
 
-    async with zalo_channel(server, broken) as channel:
-        [answer] = await say(server, channel, QUESTION)
+    async with zalo_channel(zalo_server, broken) as channel:
+        [answer] = await say(zalo_server, channel, QUESTION)
     assert answer.startswith("Xin lỗi")
 
 
-async def test_one_chat_is_handled_in_order(server: FakeZaloServer) -> None:
+async def test_one_chat_is_handled_in_order(zalo_server: FakeZaloServer) -> None:
     release = asyncio.Event()
     seen: list[str] = []
 
@@ -275,19 +267,19 @@ async def test_one_chat_is_handled_in_order(server: FakeZaloServer) -> None:
         seen.append(incoming.text)
         return [Reply(f"đã nhận {incoming.text}")]
 
-    async with zalo_channel(server, slow_first) as channel:
-        server.push_text("một")
-        server.push_text("hai")
-        await server.wait_until_consumed()
+    async with zalo_channel(zalo_server, slow_first) as channel:
+        zalo_server.push_text("một")
+        zalo_server.push_text("hai")
+        await zalo_server.wait_until_consumed()
         release.set()
         await channel.drain()
     assert seen == ["một", "hai"]
-    assert server.sent_texts() == ["đã nhận một", "đã nhận hai"]
+    assert zalo_server.sent_texts() == ["đã nhận một", "đã nhận hai"]
 
 
 # ---- start-up and token errors -------------------------------------------------------------------
 
-async def test_invalid_token_at_start_is_a_clear_error(server: FakeZaloServer, app: App, config: Config) -> None:
+async def test_invalid_token_at_start_is_a_clear_error(zalo_server: FakeZaloServer, app: App, config: Config) -> None:
     config.zalo.token = "42:not-the-token"
     with pytest.raises(ZaloAuthError, match="HTXBOT_ZALO__TOKEN") as err:
         await asyncio.wait_for(run_zalo(app, config, serve_web=False), 5)
@@ -300,47 +292,47 @@ async def test_missing_token_names_the_environment_variable(app: App, config: Co
         await run_zalo(app, config, serve_web=False)
 
 
-async def test_token_revoked_while_polling_stops_the_bot(server: FakeZaloServer, app: App) -> None:
-    async with zalo_channel(server, app.handle, app) as channel:
-        await server.wait_for_calls("getUpdates", 1)
-        server.token = "revoked:token"
+async def test_token_revoked_while_polling_stops_the_bot(zalo_server: FakeZaloServer, app: App) -> None:
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
+        await zalo_server.wait_for_calls("getUpdates", 1)
+        zalo_server.token = "revoked:token"
         with pytest.raises(ZaloAuthError):
             await asyncio.wait_for(channel.wait(), 5)
 
 
-async def test_run_zalo_polls_until_cancelled(server: FakeZaloServer, app: App, config: Config) -> None:
+async def test_run_zalo_polls_until_cancelled(zalo_server: FakeZaloServer, app: App, config: Config) -> None:
     task = asyncio.create_task(run_zalo(app, config, serve_web=False))
-    server.push_text(QUESTION)
-    await server.wait_for_calls("sendMessage", 1)
+    zalo_server.push_text(QUESTION)
+    await zalo_server.wait_for_calls("sendMessage", 1)
     assert "zalo" in app.channels
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert "17/2023/QH15" in server.sent_texts()[0]
+    assert "17/2023/QH15" in zalo_server.sent_texts()[0]
 
 
 # ---- proactive sends ------------------------------------------------------------------------------
 
-async def test_send_maps_rate_limit_and_quota(server: FakeZaloServer, polling: ZaloChannel) -> None:
+async def test_send_maps_rate_limit_and_quota(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
     ref = ChatRef("zalo", "chat-7")
-    server.fail_next_sends(1, "429")
+    zalo_server.fail_next_sends(1, "429")
     with pytest.raises(RetryLater) as err:
         await polling.send(ref, Reply("Thông báo họp đại hội thành viên"))
     assert err.value.retry_after == 2
-    server.fail_next_sends(1, "quota")
+    zalo_server.fail_next_sends(1, "quota")
     with pytest.raises(QuotaExceeded):
         await polling.send(ref, Reply("Thông báo họp đại hội thành viên"))
     await polling.send(ref, Reply("Thông báo họp đại hội thành viên"))
-    assert server.sent_texts("chat-7") == ["Thông báo họp đại hội thành viên"]
+    assert zalo_server.sent_texts("chat-7") == ["Thông báo họp đại hội thành viên"]
 
 
 async def test_document_arrives_as_a_working_download_link(
-        server: FakeZaloServer, app: App, polling: ZaloChannel) -> None:
+        zalo_server: FakeZaloServer, app: App, polling: ZaloChannel) -> None:
     data = "Đơn đăng ký thành lập hợp tác xã".encode() * 50
     dossier = Attachment("ho-so-htx.docx", data,
                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     await app.send(ChatRef("zalo", "chat-1"), Reply("Hồ sơ của bạn đã sẵn sàng.", attachment=dossier))
-    [text] = server.sent_texts("chat-1")
+    [text] = zalo_server.sent_texts("chat-1")
     link = re.search(r"https?://\S+/files/\S+", text)
     assert link, text
     async with web_server([], app) as base:
@@ -355,9 +347,9 @@ async def test_document_arrives_as_a_working_download_link(
 # ---- webhook -------------------------------------------------------------------------------------
 
 @pytest.fixture
-async def webhook(app: App, server: FakeZaloServer) -> AsyncIterator[tuple[ZaloChannel, str]]:
+async def webhook(app: App, zalo_server: FakeZaloServer) -> AsyncIterator[tuple[ZaloChannel, str]]:
     url = "https://htx.example.vn/zalo/webhook"
-    async with zalo_channel(server, app.handle, app, mode="webhook", webhook_url=url,
+    async with zalo_channel(zalo_server, app.handle, app, mode="webhook", webhook_url=url,
                             webhook_secret=SECRET) as channel, web_server(channel.web_routes(), app) as base:
         yield channel, base + WEBHOOK_PATH
 
@@ -371,48 +363,48 @@ async def post(url: str, body: bytes, secret: str | None = SECRET) -> int:
 
 
 async def test_webhook_registers_and_accepts_bare_and_wrapped_bodies(
-        server: FakeZaloServer, webhook: tuple[ZaloChannel, str]) -> None:
+        zalo_server: FakeZaloServer, webhook: tuple[ZaloChannel, str]) -> None:
     import json
 
     channel, url = webhook
-    assert server.webhook_url.endswith("/zalo/webhook") and server.webhook_secret == SECRET
-    assert server.count("getUpdates") == 0  # webhook and polling exclude each other
+    assert zalo_server.webhook_url.endswith("/zalo/webhook") and zalo_server.webhook_secret == SECRET
+    assert zalo_server.count("getUpdates") == 0  # webhook and polling exclude each other
     bare = text_update(QUESTION, message_id="w-1")
     wrapped = {"ok": True, "result": text_update(QUESTION_ASCII, chat_id="chat-2", message_id="w-2")}
     assert await post(url, json.dumps(bare).encode()) == 200
     assert await post(url, json.dumps(wrapped).encode()) == 200
     await channel.drain()
-    assert "05" in server.sent_texts("chat-1")[0] and "05" in server.sent_texts("chat-2")[0]
+    assert "05" in zalo_server.sent_texts("chat-1")[0] and "05" in zalo_server.sent_texts("chat-2")[0]
     assert await post(url, json.dumps(bare).encode()) == 200  # Zalo retrying: answered once
     await channel.drain()
-    assert len(server.sent_texts()) == 2
+    assert len(zalo_server.sent_texts()) == 2
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret-value", SECRET + "x"])
 async def test_webhook_refuses_missing_or_wrong_secret(
-        server: FakeZaloServer, webhook: tuple[ZaloChannel, str], secret: str | None) -> None:
+        zalo_server: FakeZaloServer, webhook: tuple[ZaloChannel, str], secret: str | None) -> None:
     import json
 
     channel, url = webhook
     assert await post(url, json.dumps(text_update(QUESTION)).encode(), secret) == 403
     await channel.drain()
-    assert server.count("sendMessage") == 0
+    assert zalo_server.count("sendMessage") == 0
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b""])
 async def test_webhook_rejects_malformed_json(
-        server: FakeZaloServer, webhook: tuple[ZaloChannel, str], body: bytes) -> None:
+        zalo_server: FakeZaloServer, webhook: tuple[ZaloChannel, str], body: bytes) -> None:
     channel, url = webhook
     assert await post(url, body) == 400
     await channel.drain()
-    assert server.count("sendMessage") == 0
+    assert zalo_server.count("sendMessage") == 0
 
 
-async def test_webhook_without_configured_secret_refuses_everything(server: FakeZaloServer) -> None:
+async def test_webhook_without_configured_secret_refuses_everything(zalo_server: FakeZaloServer) -> None:
     async def never(incoming: Incoming) -> list[Reply]:
         raise AssertionError("must not be called")
 
-    async with zalo_channel(server, never, mode="webhook") as channel, \
+    async with zalo_channel(zalo_server, never, mode="webhook") as channel, \
             web_server(channel.web_routes()) as base:
         assert await post(base + WEBHOOK_PATH, b"{}", secret="") == 403
 

@@ -20,16 +20,8 @@ from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeZaloServer]:
-    fake = FakeZaloServer(idle_wait=0.05)
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def api(server: FakeZaloServer) -> AsyncIterator[ZaloApi]:
-    async with ZaloApi(TOKEN, server.base_url) as client:
+async def api(zalo_server: FakeZaloServer) -> AsyncIterator[ZaloApi]:
+    async with ZaloApi(TOKEN, zalo_server.base_url) as client:
         yield client
 
 
@@ -38,8 +30,8 @@ async def test_get_me_returns_the_bot(api: ZaloApi) -> None:
     assert me["account_name"] == "bot.htxfake"
 
 
-async def test_wrong_token_is_a_clear_auth_error_without_the_token(server: FakeZaloServer) -> None:
-    async with ZaloApi("999:wrong-secret", server.base_url) as bad:
+async def test_wrong_token_is_a_clear_auth_error_without_the_token(zalo_server: FakeZaloServer) -> None:
+    async with ZaloApi("999:wrong-secret", zalo_server.base_url) as bad:
         with pytest.raises(ZaloAuthError) as err:
             await bad.get_me()
     assert "HTXBOT_ZALO__TOKEN" in str(err.value)
@@ -47,21 +39,21 @@ async def test_wrong_token_is_a_clear_auth_error_without_the_token(server: FakeZ
 
 
 async def test_get_updates_returns_one_bare_update_then_none_when_idle(
-        api: ZaloApi, server: FakeZaloServer) -> None:
-    sent = server.push_text("Xin chào", message_id="m-1")
+        api: ZaloApi, zalo_server: FakeZaloServer) -> None:
+    sent = zalo_server.push_text("Xin chào", message_id="m-1")
     assert await api.get_updates(timeout=1) == sent
     assert await api.get_updates(timeout=1) is None  # HTTP 408: nothing new
-    assert server.calls[-1].body == {"timeout": "1"}
+    assert zalo_server.calls[-1].body == {"timeout": "1"}
 
 
-async def test_a_consumed_update_can_come_back(api: ZaloApi, server: FakeZaloServer) -> None:
-    first = server.push_text("Câu hỏi", message_id="m-7")
+async def test_a_consumed_update_can_come_back(api: ZaloApi, zalo_server: FakeZaloServer) -> None:
+    first = zalo_server.push_text("Câu hỏi", message_id="m-7")
     assert await api.get_updates(timeout=1) == first
-    server.redeliver_last()
+    zalo_server.redeliver_last()
     assert await api.get_updates(timeout=1) == first
 
 
-async def test_webhook_calls_and_polling_exclusion(api: ZaloApi, server: FakeZaloServer) -> None:
+async def test_webhook_calls_and_polling_exclusion(api: ZaloApi, zalo_server: FakeZaloServer) -> None:
     info = await api.set_webhook("https://bot.example.vn/zalo/webhook", "s3cret-token")
     assert info["url"] == "https://bot.example.vn/zalo/webhook"
     with pytest.raises(ZaloApiError) as err:  # getUpdates refused while a webhook is set: permanent
@@ -71,19 +63,19 @@ async def test_webhook_calls_and_polling_exclusion(api: ZaloApi, server: FakeZal
     assert await api.get_updates(timeout=1) is None
 
 
-async def test_send_message_and_photo(api: ZaloApi, server: FakeZaloServer) -> None:
+async def test_send_message_and_photo(api: ZaloApi, zalo_server: FakeZaloServer) -> None:
     sent = await api.send_message("chat-1", "Chào bạn")
     assert sent.message_id.startswith("sent-")
     await api.send_photo("chat-1", "https://example.vn/a.png", caption="Ảnh")
     await api.send_chat_action("chat-1")
-    assert [c.method for c in server.calls] == ["sendMessage", "sendPhoto", "sendChatAction"]
-    assert server.calls[1].body == {"chat_id": "chat-1", "photo": "https://example.vn/a.png", "caption": "Ảnh"}
+    assert [c.method for c in zalo_server.calls] == ["sendMessage", "sendPhoto", "sendChatAction"]
+    assert zalo_server.calls[1].body == {"chat_id": "chat-1", "photo": "https://example.vn/a.png", "caption": "Ảnh"}
 
 
-async def test_texts_over_2000_characters_are_refused_before_sending(api: ZaloApi, server: FakeZaloServer) -> None:
+async def test_texts_over_2000_characters_are_refused_before_sending(api: ZaloApi, zalo_server: FakeZaloServer) -> None:
     with pytest.raises(ValueError):
         await api.send_message("chat-1", "a" * 2001)
-    assert server.calls == []
+    assert zalo_server.calls == []
 
 
 @pytest.mark.parametrize(("kind", "error"), [
@@ -93,8 +85,8 @@ async def test_texts_over_2000_characters_are_refused_before_sending(api: ZaloAp
     ("blocked", RecipientBlocked),
 ])
 async def test_send_failures_map_to_core_delivery_errors(
-        api: ZaloApi, server: FakeZaloServer, kind: str, error: type[Exception]) -> None:
-    server.fail_next_sends(1, kind)
+        api: ZaloApi, zalo_server: FakeZaloServer, kind: str, error: type[Exception]) -> None:
+    zalo_server.fail_next_sends(1, kind)
     with pytest.raises(error) as err:
         await api.send_message("chat-1", "Thông báo")
     assert TOKEN not in str(err.value)
