@@ -55,11 +55,12 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
         "Thời hạn giải quyết: 03 ngày làm việc kể từ khi nhận đủ hồ sơ hợp lệ.",
         f"Lệ phí: 50.000 đồng khi nộp trực tiếp hoặc qua bưu chính, 25.000 đồng khi nộp trực tuyến — {CHECK}.",
     ])
-    layout.heading(doc, "4. Những điểm cần hỏi lại trước khi nộp")
+    layout.heading(doc, "4. Lưu ý, và những điểm cần hỏi lại trước khi nộp")
     layout.bullets(doc, [
         f"Mẫu giấy đề nghị hiện hành: tệp này trình bày theo bố cục mẫu của Thông tư 09/2024/TT-BKHĐT nhưng không "
         f"phải bản mẫu chính thức — {CHECK}.",
-        f"Thời hạn góp đủ vốn theo Điều 74 Luật HTX 2023 — {CHECK}.",
+        "Góp đủ vốn đã cam kết chậm nhất 06 tháng kể từ ngày HTX được cấp Giấy chứng nhận đăng ký "
+        "(khoản 4 Điều 74 Luật HTX 2023).",
         f"Mã ngành theo VSIC 2018 (Quyết định 27/2018/QĐ-TTg); ngành ghi «cần tra mã» phải tra trước khi nộp — "
         f"{CHECK}.",
         f"Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (Điều 56 Luật HTX 2023); ngưỡng quy mô "
