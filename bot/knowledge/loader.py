@@ -176,7 +176,7 @@ def _build_entry(raw: dict[str, Any], shown: str, line: int, key_lines: dict[str
     if kind == "answer" and not sources:
         report("sources", f"{entry_id}: missing source")
     dates = {k: _date(raw.get(k), k, entry_id, report) for k in ("valid_from", "valid_to", "reviewed")}
-    if kind == "answer" and not dates["reviewed"]:
+    if not dates["reviewed"]:
         report("reviewed", f"{entry_id}: missing 'reviewed' date")
     today_text = str(raw.get("today") or "").strip()
     if law == "2012" and not today_text:
