@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from bot.config import Config
@@ -35,7 +37,7 @@ class App:
         self.dispatcher = dispatcher
         self.links = LinkSigner(config.web.public_url, config.web.link_secret, config.web.link_ttl_hours)
         self.channels: dict[str, Channel] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     @classmethod
     async def open(cls, config: Config, migrate: bool = True) -> App:
@@ -57,11 +59,26 @@ class App:
         registered = self.channels.get(channel)
         return registered.capabilities if registered else DEFAULT_CAPABILITIES
 
+    @asynccontextmanager
+    async def _user_lock(self, channel: str, user: str) -> AsyncIterator[None]:
+        """One turn at a time per user (two quick taps must not both advance a wizard). Entries are
+        reference-counted and removed when nobody holds or waits for them."""
+        key = (channel, user)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; replies come back rendered for the channel. [] for a duplicate."""
-        key = (incoming.channel, incoming.user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self._user_lock(incoming.channel, incoming.user_id):
             try:
                 return await self._turn(incoming)
             except Exception:
@@ -70,9 +87,6 @@ class App:
                     async with self.db.unit() as s:
                         await conversations.claim_message(s, incoming.channel, incoming.message_id)
                 return [Reply(APOLOGY)]
-            finally:
-                if not lock.locked() and len(self._locks) > 10_000:
-                    self._locks.pop(key, None)
 
     async def _turn(self, incoming: Incoming) -> list[Reply]:
         async with self.db.unit() as s:
@@ -117,7 +131,7 @@ class App:
         """
         channel = self.channels[ref.channel]
         user = owner or ref.chat_id
-        async with self._locks.setdefault((ref.channel, user), asyncio.Lock()), self.db.unit() as s:
+        async with self._user_lock(ref.channel, user), self.db.unit() as s:
             rendered = await self._render(s, ref, user, [reply])
             if reply.buttons:
                 options = [[b.label, b.payload] for b in reply.buttons]

@@ -102,3 +102,12 @@ def bigrams(toks: list[str]) -> list[str]:
 def has_letters(text: str) -> bool:
     """True when the text contains at least one letter or digit (not only emoji or punctuation)."""
     return any(c.isalnum() for c in text)
+
+
+def small_number(text: str, max_digits: int = 9) -> int | None:
+    """The integer written with ASCII digits only ("12"), else None. "²" and "①" pass `isdigit()` but
+    are not numbers a user meant, and a 30-digit "choice" is not one either."""
+    text = text.strip()
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None

@@ -17,7 +17,7 @@ from bot.core.flow import Services, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.documents.dossier import DOCX_MIME, build_dossier
 from bot.storage.repo import registrations as repo
-from bot.text import fold
+from bot.text import fold, small_number
 from handlers import registration_texts as T
 from handlers.qa import answer_question
 from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
@@ -64,7 +64,7 @@ class RegistrationFlow:
             return await self.my_registrations(turn)
         if command == "xoadulieu":
             return [self.erase_question()]
-        return self.intro_or_resume(turn)
+        return await self.intro_or_resume(turn)
 
     async def handle(self, turn: Turn) -> list[Reply]:
         data = copy.deepcopy(turn.state.data)  # nested dicts: give the state a fresh object to save
@@ -92,24 +92,31 @@ class RegistrationFlow:
         if action == "kind" and arg in KINDS:
             return self.ask_consent(turn, arg)
         if action == "consent" and data.get("stage") == "consent":
-            return await self.begin_wizard(turn, data["kind"]) if arg == "yes" else self.no_consent(turn, data["kind"])
+            if arg == "yes":
+                return await self.begin_wizard(turn, data["kind"])
+            return await self.no_consent(turn, data["kind"])
         if action == "guide":
             turn.finish()
-            return self.blank_dossier("htx", T.NO_CONSENT)
+            return await self.blank_with_note(turn, "htx")
         if action == "file":
             return await self.send_file(turn, arg)
         if action == "my":
             return await self.my_registrations(turn)
         if action == "erase":
             return await self.erase(turn, arg)
-        return self.intro_or_resume(turn)
+        return await self.intro_or_resume(turn)
 
     # --- stages -------------------------------------------------------------------------------
 
-    def intro_or_resume(self, turn: Turn) -> list[Reply]:
+    async def intro_or_resume(self, turn: Turn) -> list[Reply]:
+        """Resume the form where the user left it (even after the menu, another flow or a restart)."""
         data = turn.state.data
         if turn.state.flow == self.name and data.get("stage") == "wizard":
             return [Reply(T.RESUMED), *self.wizards[data["kind"]].resume(copy.deepcopy(data["w"]))]
+        draft = await repo.latest_draft(turn.db, turn.incoming.channel, turn.incoming.user_id)
+        if draft is not None and draft.kind in self.wizards:
+            turn.begin(self.name, {"stage": "wizard", "kind": draft.kind, "reg_id": draft.id, "w": draft.wizard_state})
+            return [Reply(T.RESUMED), *self.wizards[draft.kind].resume(copy.deepcopy(draft.wizard_state))]
         turn.begin(self.name, {"stage": "intro"})
         return [Reply(T.INTRO, buttons=[Button("🏢 Lập hợp tác xã (HTX)", "reg:kind:htx"),
                                         Button("👥 Lập tổ hợp tác (THT)", "reg:kind:tht"),
@@ -129,9 +136,14 @@ class RegistrationFlow:
         return [Reply(T.CONSENT, buttons=[Button("✅ Đồng ý", "reg:consent:yes"),
                                           Button("❌ Không đồng ý", "reg:consent:no")])]
 
-    def no_consent(self, turn: Turn, kind: str) -> list[Reply]:
+    async def no_consent(self, turn: Turn, kind: str) -> list[Reply]:
         turn.finish()
-        return self.blank_dossier(kind, T.NO_CONSENT)
+        return await self.blank_with_note(turn, kind)
+
+    async def blank_with_note(self, turn: Turn, kind: str) -> list[Reply]:
+        """The blank dossier; if an earlier draft is still stored, say so instead of "nothing is stored"."""
+        draft = await repo.latest_draft(turn.db, turn.incoming.channel, turn.incoming.user_id)
+        return self.blank_dossier(kind, T.NO_CONSENT_WITH_DRAFT if draft else T.NO_CONSENT)
 
     def blank_dossier(self, kind: str, text: str) -> list[Reply]:
         data = build_dossier(kind, {}, self.line_names(kind))
@@ -159,7 +171,7 @@ class RegistrationFlow:
             await repo.complete(turn.db, data["reg_id"], channel, user, answers)
             turn.finish()
             return [self.dossier_reply(data["kind"], answers, done=True)]
-        await repo.save_draft(turn.db, data["reg_id"], channel, user, data["w"]["a"])
+        await repo.save_draft(turn.db, data["reg_id"], channel, user, data["w"]["a"], data["w"])
         turn.state.data = data
         return result.replies
 
@@ -193,7 +205,7 @@ class RegistrationFlow:
 
     async def send_file(self, turn: Turn, arg: str) -> list[Reply]:
         record = await repo.get_registration(turn.db, int(arg), turn.incoming.channel,
-                                             turn.incoming.user_id) if arg.isdigit() else None
+                                             turn.incoming.user_id) if small_number(arg) is not None else None
         if record is None or record.status != "completed":
             return [Reply(T.NOT_FOUND, buttons=[MENU])]
         return [self.dossier_reply(record.kind, record.answers)]

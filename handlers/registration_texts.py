@@ -1,12 +1,13 @@
-"""What the registration flow says. Legal statements follow /work/shared/domain/facts.md (sections 2, 3, 6)."""
+"""What the registration flow says. Legal statements follow the fact sheet and the text of Law 17/2023."""
 
 INTRO = (
     "📝 Đăng ký thành lập theo Luật Hợp tác xã 2023 (số 17/2023/QH15, hiệu lực từ 01/7/2024):\n"
     "• Hợp tác xã (HTX): có tư cách pháp nhân, cần ít nhất 05 thành viên chính thức; mỗi thành viên góp không quá "
     "30% vốn điều lệ.\n"
     "• Tổ hợp tác (THT): không có tư cách pháp nhân, ít nhất 02 thành viên, lập trên cơ sở hợp đồng hợp tác.\n\n"
-    "Hồ sơ HTX gồm: giấy đề nghị đăng ký, điều lệ, phương án sản xuất kinh doanh, danh sách thành viên, danh sách "
-    "HĐQT/giám đốc/ban kiểm soát và nghị quyết hội nghị thành lập. Từ 01/7/2025 nộp tại UBND xã/phường nơi đặt "
+    "Hồ sơ HTX (khoản 2 Điều 42 Luật HTX 2023) gồm: giấy đề nghị đăng ký, điều lệ, nghị quyết hội nghị thành lập, "
+    "danh sách thành viên chính thức và thành viên liên kết góp vốn, danh sách và số định danh cá nhân của người "
+    "đại diện theo pháp luật. Từ 01/7/2025 nộp tại UBND xã/phường nơi đặt "
     "trụ sở (Nghị định 125/2025/NĐ-CP); có kết quả trong 03 ngày làm việc nếu hồ sơ hợp lệ.\n\n"
     "Mình hỏi từng câu (khoảng 15–20 câu) rồi gửi bạn bộ hồ sơ điền sẵn (.docx) để in, ký và nộp. "
     "Bắt đầu ngay nhé? Chọn loại hình:"
@@ -24,8 +25,13 @@ NO_CONSENT = (
     "Không sao. Mình không lưu thông tin cá nhân nào. Bạn nhận bộ hồ sơ trống để điền tay, kèm danh mục việc cần "
     "làm ở trang cuối. Khi nào muốn mình điền sẵn, gõ /dangky."
 )
+NO_CONSENT_WITH_DRAFT = (
+    "Đây là bộ hồ sơ trống để điền tay, kèm danh mục việc cần làm ở trang cuối. Lưu ý: bản hồ sơ bạn khai dở "
+    "trước đó vẫn đang được lưu — gõ /dangky để khai tiếp, hoặc /xoadulieu để xoá."
+)
 STARTED = "Cảm ơn bạn. Bắt đầu nhé! Trong lúc khai: /quaylai, /boqua (câu không bắt buộc), /tiendo, /huy."
-RESUMED = "Bạn đang khai dở hồ sơ, mình tiếp tục từ câu đang hỏi nhé."
+RESUMED = ("Bạn đang khai dở hồ sơ, mình tiếp tục từ câu đang hỏi nhé. "
+           "(Muốn bỏ bản này để làm hồ sơ khác: gõ /huy.)")
 CANCELLED = "Đã huỷ hồ sơ và xoá phần thông tin đã khai. Khi cần, gõ /dangky để làm lại."
 STOPPED = "Đã dừng. Khi cần, gõ /dangky để bắt đầu."
 DONE = (

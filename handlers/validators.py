@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from bot.text import clean, fold
+from bot.text import clean, fold, small_number
 from handlers.wizard_form import Choice
 
 Result = tuple[Any, str]
@@ -188,7 +188,7 @@ def validate_money(text: str, params: Mapping[str, Any]) -> Result:
 def validate_number(text: str, params: Mapping[str, Any]) -> Result:
     raw = clean(text).replace(".", "").replace(",", "")
     low, high = int(params.get("min", 0)), int(params.get("max", 1_000_000))
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if small_number(raw) is None or not low <= int(raw) <= high:
         return None, f"Bạn gõ một số từ {low} đến {high}. Ví dụ: {max(low, min(high, 5))}."
     return int(raw), ""
 
@@ -196,7 +196,7 @@ def validate_number(text: str, params: Mapping[str, Any]) -> Result:
 def validate_rating(text: str, params: Mapping[str, Any]) -> Result:
     high = int(params.get("max", 5))
     raw = clean(text).rstrip("*⭐ ")
-    if raw.isdigit() and 1 <= int(raw) <= high:
+    if small_number(raw) is not None and 1 <= int(raw) <= high:
         return int(raw), ""
     return None, f"Bạn chấm từ 1 đến {high} điểm. Ví dụ: 4."
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.types import Button, Reply
-from bot.text import clean, fold
+from bot.text import clean, fold, small_number
 from handlers import wizard_records as records
 from handlers.validators import FIELD_CHECKS, FORM_CHECKS, VALIDATORS, FormCheck, NeedsConfirm, Problem, Validator
 from handlers.wizard_form import Form, Step
@@ -218,7 +218,7 @@ class Wizard:
         from handlers.validators import match_choice
 
         options = self.choices(data, fld)
-        if text.strip().isdigit() and 0 < int(text) <= len(options):
+        if (small_number(text) or 0) and 0 < int(text) <= len(options):
             return options[int(text) - 1].value, ""
         choice, exact = match_choice(text, options)
         if choice is not None:
@@ -358,7 +358,7 @@ def _ask_edit_menu(w: Wizard, data: dict[str, Any]) -> Reply:
 def _on_choice(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
     pos, _, n = rest.partition(":")
     options = w.choices(data, w.field(data))
-    if pos != w.pos(data) or not n.isdigit() or int(n) >= len(options):
+    if pos != w.pos(data) or small_number(n) is None or int(n) >= len(options):
         return WizardResult(w.ask(data, w.texts["stale"]))
     return w.store(data, options[int(n)].value)
 
@@ -386,7 +386,7 @@ def _on_ok(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
 
 
 def _on_edit(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
-    if not rest.isdigit() or int(rest) >= len(w.form.steps) or not w.form.steps[int(rest)].applies(data["a"]):
+    if small_number(rest) is None or int(rest) >= len(w.form.steps) or not w.form.steps[int(rest)].applies(data["a"]):
         return WizardResult(w.ask(data, w.texts["stale"]))
     data.update(i=int(rest), mode="ask", ret=True, rec={}, sub=0)
     if w.step(data).type == "records":

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.core.types import Button, Reply
-from bot.text import clean, fold
+from bot.text import clean, fold, small_number
 from handlers.validators import LOOKS_LIKE, NeedsConfirm, match_choice
 from handlers.wizard_form import Step
 from handlers.wizard_texts import record_line
@@ -213,7 +213,7 @@ def on_remove(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
     records = data["a"].get(w.step(data).key) or []
-    if rest.isdigit() and int(rest) < len(records):
+    if small_number(rest) is not None and int(rest) < len(records):
         records.pop(int(rest))
     data["mode"] = "record_more"
     return WizardResult(w.ask(data))
@@ -246,7 +246,7 @@ def on_toggle(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
 
     pos, _, n = rest.partition(":")
     step = w.step(data)
-    if pos != w.pos(data) or not n.isdigit() or int(n) >= len(step.choices):
+    if pos != w.pos(data) or small_number(n) is None or int(n) >= len(step.choices):
         return WizardResult(w.ask(data, w.texts["stale"]))
     chosen = list(data["multi"] if "multi" in data else data["a"].get(step.key) or [])
     value = step.choices[int(n)].value

@@ -175,3 +175,20 @@ async def test_answering_a_number_to_an_announcement_picks_its_option(app: App) 
     assert "1. 📞 Liên hệ" in zalo.sent[0][1].text
     text = await Chat(app, user="u5", channel="zalo").say("1")
     assert "Cán bộ sẽ hướng dẫn trực tiếp" in text
+
+
+async def test_odd_digits_and_the_lock_table_do_not_hurt(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("/menu")
+    for odd in ("²", "①", "9" * 40):
+        text = await chat.say(odd)
+        assert "sự cố" not in text
+    assert app._locks == {}  # nothing held, nothing left behind
+
+
+async def test_two_quick_messages_from_one_user_are_handled_one_after_the_other(app: App) -> None:
+    import asyncio
+
+    chat, other = Chat(app), Chat(app)
+    first, second = await asyncio.gather(chat.say("/menu", message_id="a"), other.say("/menu", message_id="b"))
+    assert first and second and app._locks == {}

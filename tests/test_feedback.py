@@ -46,6 +46,7 @@ async def test_named_and_anonymous_feedback_grouped_by_topic(app: App) -> None:
         assert await feedback.feedback_user_id(s, named_id) == minh.id  # type: ignore[union-attr]
     assert sorted(grouped) == ["credit", "market"]
     assert grouped["credit"][0].province == "Đồng Tháp" and grouped["credit"][0].anonymous
+    assert grouped["credit"][0].channel == "" and grouped["credit"][0].role == "member"  # nothing that points to her
 
 
 async def test_too_short_text_is_asked_again_and_menu_lists_feedback(app: App) -> None:

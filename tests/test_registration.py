@@ -305,3 +305,22 @@ async def test_asking_how_to_found_an_htx_leads_to_the_wizard(tmp_path: Path) ->
         assert "Bắt đầu ngay nhé?" in intro and ("🏢 Lập hợp tác xã (HTX)", "reg:kind:htx") in chat.buttons()
     finally:
         await app.close()
+
+
+async def test_a_form_left_for_the_menu_resumes_at_the_same_step(tmp_path: Path) -> None:
+    app = await App.open(make_config(tmp_path))
+    try:
+        chat = Chat(app)
+        await chat.say("/dangky")
+        await chat.say("", payload="reg:kind:htx")
+        await chat.say("", payload="reg:consent:yes")
+        await chat.say("Tân Lập")  # the name is kept
+        asked = chat.last[-1].text
+        await chat.say("menu")  # leaves the form
+        await chat.say("lap htx can bao nhieu nguoi")  # asks something else
+        text = await chat.say("/dangky")
+        assert "khai dở" in text and asked in text
+        no_consent_note = await chat.say("", payload="reg:guide")  # an old button from the intro
+        assert "vẫn đang được lưu" in no_consent_note
+    finally:
+        await app.close()

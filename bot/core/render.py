@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.core.markup import to_html, to_plain
 from bot.core.types import ChannelCapabilities, Reply
-from bot.text import fold
+from bot.text import fold, small_number
 
 NUMBERED_HINT = "(Gõ số thứ tự để chọn.)"
 
@@ -55,8 +55,9 @@ def match_option(text: str, options: list[list[str]]) -> str | None:
     if not options:
         return None
     answer = fold(text).strip().strip(".)")
-    if answer.isdigit():
-        index = int(answer) - 1
+    number = small_number(answer)
+    if number is not None:
+        index = number - 1
         return options[index][1] if 0 <= index < len(options) else None
     for label, payload in options:
         folded = fold(label)

@@ -22,6 +22,8 @@ class Registration(Base):
     kind: Mapped[str] = mapped_column(String(10))  # htx | tht
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | completed | deleted
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Where the form stands (step, mode, pending input) while a draft, so it resumes after any interruption.
+    wizard_state: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -26,10 +26,16 @@ class FeedbackRecord:
 
 
 async def save_feedback(s: AsyncSession, user: UserRecord, topic: str, text: str, anonymous: bool) -> int:
-    """Store one piece of feedback; anonymous feedback keeps the profile but not who sent it."""
-    row = FeedbackEntry(topic=topic, text=text, anonymous=anonymous, user_id=None if anonymous else user.id,
-                        channel=user.channel, province=user.province, commune=user.commune, sector=user.sector,
-                        role=user.role, runs_coop=user.runs_coop)
+    """Store one piece of feedback. Anonymous feedback keeps only province, sector and member/manager:
+    commune, channel, staff roles or "runs a cooperative" could point to one person in a small commune."""
+    if anonymous:
+        role = "manager" if user.role == "manager" else "member"
+        row = FeedbackEntry(topic=topic, text=text, anonymous=True, user_id=None, channel="",
+                            province=user.province, commune="", sector=user.sector, role=role, runs_coop=False)
+    else:
+        row = FeedbackEntry(topic=topic, text=text, anonymous=False, user_id=user.id, channel=user.channel,
+                            province=user.province, commune=user.commune, sector=user.sector, role=user.role,
+                            runs_coop=user.runs_coop)
     s.add(row)
     await s.flush()
     return row.id

@@ -46,10 +46,31 @@ async def _own(s: AsyncSession, reg_id: int, channel: str, user_id: str) -> Regi
     return row
 
 
-async def save_draft(s: AsyncSession, reg_id: int, channel: str, user_id: str, answers: dict[str, Any]) -> None:
+async def save_draft(s: AsyncSession, reg_id: int, channel: str, user_id: str, answers: dict[str, Any],
+                     wizard_state: dict[str, Any] | None = None) -> None:
     row = await _own(s, reg_id, channel, user_id)
     if row is not None and row.status == "draft":
         row.answers = dict(answers)
+        row.wizard_state = wizard_state
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    kind: str
+    wizard_state: dict[str, Any]
+
+
+async def latest_draft(s: AsyncSession, channel: str, user_id: str) -> Draft | None:
+    """The user's most recent unfinished registration that can be resumed, if any."""
+    row = await s.scalar(
+        select(Registration)
+        .where(Registration.channel == channel, Registration.user_external_id == user_id,
+               Registration.status == "draft", Registration.wizard_state.is_not(None))
+        .order_by(Registration.updated_at.desc(), Registration.id.desc())
+        .limit(1)
+    )
+    return Draft(row.id, row.kind, dict(row.wizard_state)) if row is not None and row.wizard_state else None
 
 
 async def complete(s: AsyncSession, reg_id: int, channel: str, user_id: str, answers: dict[str, Any]) -> bool:
@@ -57,6 +78,7 @@ async def complete(s: AsyncSession, reg_id: int, channel: str, user_id: str, ans
     if row is None:
         return False
     row.answers, row.status, row.completed_at = dict(answers), "completed", utcnow()
+    row.wizard_state = None
     return True
 
 
@@ -85,7 +107,7 @@ async def erase_user_data(s: AsyncSession, channel: str, user_id: str) -> int:
         Registration.channel == channel, Registration.user_external_id == user_id,
         Registration.status != "deleted")))
     for row in rows:
-        row.status, row.answers = "deleted", {}
+        row.status, row.answers, row.wizard_state = "deleted", {}, None
     await s.execute(delete(StoredFile).where(StoredFile.channel == channel,
                                              StoredFile.owner_external_id == user_id))
     return len(rows)
