@@ -223,6 +223,10 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.app import App
 
+    if not config.web.link_secret:
+        log.warning("web.link_secret is not set: file download links will stop working when this process "
+                    "restarts and are not valid in other workers; set HTXBOT_WEB__LINK_SECRET")
+
     async def go() -> None:
         app = await App.open(config)
         worker = None
