@@ -9,14 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import App
 from bot.broadcast.sender import BroadcastSender, SenderOptions, start_background_worker
 from bot.channels.telegram import TelegramChannel
 from bot.config import Config, TelegramConfig
 from bot.core.channel import DeliveryError, QuotaExceeded, RecipientBlocked, RetryLater
-from bot.core.types import ChannelCapabilities
-from bot.storage.models import utcnow
+from bot.core.types import Attachment, ChannelCapabilities, Incoming, Reply
+from bot.storage.models import StoredFile, utcnow
 from bot.storage.repo import broadcasts, users
 from tests.broadcast_support import (
     FIRST_CHAT,
@@ -72,6 +73,85 @@ async def test_staff_compose_target_preview_confirm_and_report_from_chat(app: Ap
     text = chat.text(await chat.say(ADMIN, "/baocao 1"))
     assert "đã xong" in text and "✅ Đã gửi: 2" in text and "⏳ Chờ gửi: 0" in text
     assert chat.text(await chat.say("a", "/baocao 1")).startswith("Xin lỗi, lệnh này chỉ dành")
+
+
+async def send_file(app: App, user: str, attachment: Attachment, caption: str = "") -> list[Reply]:
+    """A user of the "test" channel sends a picture or file, as the adapters hand it to the core."""
+    return await app.handle(Incoming("test", user, user, f"Người {user}", text=caption, attachment=attachment))
+
+
+async def stored_files(app: App) -> int:
+    async with app.db.unit() as s:
+        return len(list(await s.scalars(select(StoredFile.id))))
+
+
+async def test_attachment_sent_while_composing_goes_to_every_recipient(app: App) -> None:
+    channel = ScriptedChannel("test", ChannelCapabilities(buttons=True))
+    app.register_channel(channel)
+    chat = Chat(app)
+    await chat.say("a", "xin chào")
+    poster = Attachment("poster.png", b"\x89PNG poster", "image/png", "image")
+    await chat.say(ADMIN, "/thongbao")
+    replies = await send_file(app, ADMIN, poster)  # no caption: the text is still to come
+    assert "Đã nhận ảnh «poster.png»" in chat.text(replies) and "gõ nội dung" in chat.text(replies)
+    assert "hiện có 2 người" in chat.text(await chat.say(ADMIN, "Hội chợ nông sản ngày 20/12."))
+    await chat.press(ADMIN, "announce:aud:done")
+    preview = await chat.press(ADMIN, "announce:when:now")
+    assert preview[0].attachment == poster and "kèm ảnh «poster.png»" in preview[1].text
+    assert "announce:detach" in chat.payloads(preview)
+    leaflet = Attachment("to-roi.pdf", b"%PDF leaflet", "application/pdf", "document")
+    preview = await send_file(app, ADMIN, leaflet)  # a second file replaces the first, text kept
+    assert preview[0].text == "Hội chợ nông sản ngày 20/12." and preview[0].attachment == leaflet
+    assert await stored_files(app) == 1
+    assert "Đã xếp lịch gửi #1 tới 2 người" in chat.text(await chat.press(ADMIN, "announce:confirm"))
+    assert await stored_files(app) == 0  # the draft's copy is gone; the broadcast keeps its own
+    await run_until_done(BroadcastSender(app, "w1", FAST), 1)
+    assert {c for _, c, _ in channel.delivered} == {"a", ADMIN}
+    assert all(r.attachment == leaflet and r.text == "Hội chợ nông sản ngày 20/12." for _, _, r in channel.delivered)
+
+
+async def test_caption_is_the_text_and_the_attachment_can_be_dropped(app: App) -> None:
+    chat = Chat(app)
+    photo = Attachment("anh-1.jpg", b"\xff\xd8 jpeg", "image/jpeg", "image")
+    await chat.say(ADMIN, "/thongbao")
+    replies = await send_file(app, ADMIN, photo, "Tập huấn kế toán HTX")
+    assert "Đã nhận ảnh" in chat.text(replies) and "hiện có 1 người" in chat.text(replies)
+    await chat.press(ADMIN, "announce:aud:done")
+    await chat.press(ADMIN, "announce:when:now")
+    preview = await chat.press(ADMIN, "announce:detach")
+    assert "Đã bỏ tệp đính kèm" in preview[1].text and preview[0].attachment is None
+    assert "announce:detach" not in chat.payloads(preview)
+    await chat.press(ADMIN, "announce:confirm")
+    async with app.db.unit() as s:
+        content = await broadcasts.get_content(s, 1)
+    assert content is not None and (content.text, content.attachment) == ("Tập huấn kế toán HTX", None)
+    assert await stored_files(app) == 0
+
+
+async def test_attachment_on_a_zalo_like_channel_becomes_a_link(app: App) -> None:
+    zalo = ScriptedChannel("zl", ChannelCapabilities(buttons=False, documents=False, images=False))
+    app.register_channel(zalo)
+    app.register_channel(ScriptedChannel())  # the admin, on "test", is a recipient too
+    await seed_users(app, "zl", 2, first=700)
+    chat = Chat(app)
+    await chat.say(ADMIN, "/thongbao")
+    await send_file(app, ADMIN, Attachment("lich.pdf", b"%PDF lich", "application/pdf"), "Lịch họp đại hội")
+    await chat.press(ADMIN, "announce:aud:done")
+    await chat.press(ADMIN, "announce:when:now")
+    await chat.press(ADMIN, "announce:confirm")
+    await run_until_done(BroadcastSender(app, "w1", FAST), 1)
+    assert len(zalo.delivered) == 2
+    for _, _, reply in zalo.delivered:
+        assert reply.attachment is None and "Lịch họp đại hội" in reply.text and "/files/" in reply.text
+
+
+async def test_survey_invitation_takes_no_attachment_and_members_files_are_ignored(app: App) -> None:
+    chat = Chat(app)
+    photo = Attachment("anh.jpg", b"\xff\xd8", "image/jpeg", "image")
+    replies = await send_file(app, "a", photo, "/thongbao Tin giả")
+    assert chat.text(replies).startswith("Xin lỗi, lệnh này chỉ dành")
+    assert "gõ câu hỏi bằng chữ" in chat.text(await send_file(app, "a", photo))
+    assert await stored_files(app) == 0
 
 
 async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,13 @@ from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.app import App
+from bot.broadcast.sender import BroadcastSender, SenderOptions
 from bot.channels.telegram import (
     APOLOGY,
     COMMANDS,
     SECRET_HEADER,
     TEXT_ONLY,
+    TOO_LARGE,
     WEBHOOK_PATH,
     TelegramChannel,
     _retry_seconds,
@@ -34,8 +36,9 @@ from bot.channels.web import build_web_app
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.core.channel import DeliveryError, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, Button, ChatRef, Incoming, Reply
+from tests.broadcast_support import run_until_done, seed_users
 from tests.conftest import make_config
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram_server import ApiCall, FakeTelegramServer
 
 USER = 4242
 GROUP = -100777
@@ -150,15 +153,57 @@ async def test_file_is_sent_as_document(fake: FakeTelegramServer, scripted: Scri
     assert fake.sent_texts(USER) == ["Hồ sơ của bạn:"]
 
 
-async def test_photo_in_private_chat_gets_a_text_only_note(fake: FakeTelegramServer,
-                                                           scripted: ScriptedCore) -> None:
+async def test_voice_note_in_private_chat_gets_a_text_only_note(fake: FakeTelegramServer,
+                                                                scripted: ScriptedCore) -> None:
     message = fake.message_dict(USER, "")
     del message["text"]
-    message["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    message["voice"] = {"file_id": "v1", "file_unique_id": "uv1", "duration": 3}
     fake.enqueue_update({"message": message})
     await fake.wait_for_calls("sendMessage", chat_id=USER)
     assert fake.sent_texts(USER) == [TEXT_ONLY]
     assert scripted.seen == []
+
+
+async def test_photo_reaches_the_core_downloaded_with_its_caption(fake: FakeTelegramServer,
+                                                                 scripted: ScriptedCore) -> None:
+    picture = b"\xff\xd8\xff\xe0JFIF" + bytes(range(256)) * 40
+    fake.enqueue_photo(USER, picture, caption="Ảnh hội chợ nông sản")
+    await fake.wait_for_calls("sendMessage", chat_id=USER)
+    [incoming] = scripted.seen
+    assert incoming.text == "Ảnh hội chợ nông sản" and incoming.attachment is not None
+    assert (incoming.attachment.data, incoming.attachment.mime, incoming.attachment.kind) == (
+        picture, "image/jpeg", "image")  # the largest size, not the thumbnail
+    assert fake.calls_to("download")
+
+
+async def test_document_reaches_the_core_with_name_and_type(fake: FakeTelegramServer,
+                                                            scripted: ScriptedCore) -> None:
+    fake.enqueue_document(USER, b"%PDF-1.7 lich hop", "lịch họp.pdf", "application/pdf")
+    await fake.wait_for_calls("sendMessage", chat_id=USER)
+    [incoming] = scripted.seen
+    assert incoming.text == "" and incoming.attachment == Attachment(
+        "lịch họp.pdf", b"%PDF-1.7 lich hop", "application/pdf", "document")
+
+
+async def test_too_large_document_gets_the_size_message(fake: FakeTelegramServer, scripted: ScriptedCore) -> None:
+    fake.enqueue_document(USER, b"small", "video-hoi-nghi.mp4", "video/mp4", caption="Xem video",
+                          file_size=25 * 1024 * 1024)
+    await fake.wait_for_calls("sendMessage", chat_id=USER)
+    assert fake.sent_texts(USER) == [TOO_LARGE] and "10 MB" in TOO_LARGE
+    assert scripted.seen == [] and fake.calls_to("getFile") == []  # refused before downloading
+
+
+async def test_file_that_cannot_be_fetched_reaches_the_core_empty(
+        fake: FakeTelegramServer, scripted: ScriptedCore, caplog: pytest.LogCaptureFixture) -> None:
+    message = fake.message_dict(USER, "")
+    del message["text"]
+    message["caption"] = "Ảnh bị mất"
+    message["photo"] = [{"file_id": "gone", "file_unique_id": "u1", "width": 10, "height": 10}]
+    fake.enqueue_update({"message": message})
+    await fake.wait_for_calls("sendMessage", chat_id=USER)
+    [incoming] = scripted.seen
+    assert (incoming.text, incoming.attachment) == ("", None)  # no caption without its picture
+    assert "could not download the image" in caplog.text and fake.token not in caplog.text
 
 
 async def test_errors_get_an_apology_not_silence(fake: FakeTelegramServer, scripted: ScriptedCore,
@@ -365,3 +410,47 @@ async def test_e2e_webhook_through_the_shared_web_app(fake: FakeTelegramServer, 
         assert len(fake.calls_to("sendMessage")) == 1
     finally:
         await channel.stop()
+
+
+async def replies(fake: FakeTelegramServer, act: Callable[[], object], count: int = 1,
+                  chat_id: int = USER) -> list[ApiCall]:
+    """Do something (queue an update) and return the next `count` sendMessage calls to `chat_id`."""
+    before = len(fake.calls_to("sendMessage", chat_id))
+    act()
+    return (await fake.wait_for_calls("sendMessage", before + count, chat_id=chat_id))[before:before + count]
+
+
+async def test_e2e_staff_announcement_with_a_photo_reaches_every_recipient(
+        fake: FakeTelegramServer, running: App) -> None:
+    running.config.staff.admins = [f"telegram:{USER}"]
+    recipients = [int(i) for i in await seed_users(running, "telegram", 2, first=5000)]
+    picture = b"\xff\xd8\xff\xe0JFIF" + "Hội chợ".encode() * 400
+    caption = "Hội chợ nông sản HTX ngày 20/12 tại Vinh."
+    assert "nội dung thông báo" in await ask(fake, "/thongbao")
+    [audience] = await replies(fake, lambda: fake.enqueue_photo(USER, picture, caption=caption))
+    assert "Đã nhận ảnh" in audience.params["text"] and "hiện có 3 người" in audience.params["text"]
+    [when] = await replies(fake, lambda: fake.enqueue_callback(USER, "announce:aud:done"))
+    assert "Gửi khi nào" in when.params["text"]
+    text, summary = await replies(fake, lambda: fake.enqueue_callback(USER, "announce:when:now"), 2)
+    [shown] = await fake.wait_for_calls("sendPhoto", chat_id=USER)  # the preview carries the picture
+    assert text.params["text"] == caption and shown.files["photo"][1] == picture
+    assert "kèm ảnh" in summary.params["text"] and "đúng 3 người" in summary.params["text"]
+    [done] = await replies(fake, lambda: fake.enqueue_callback(USER, "announce:confirm"))
+    assert "Đã xếp lịch gửi #1 tới 3 người" in done.params["text"]
+    await run_until_done(BroadcastSender(running, "w1", SenderOptions(backoff_base=0.0, poll_interval=0.05)), 1)
+    for chat_id in recipients:
+        [photo] = fake.calls_to("sendPhoto", chat_id)
+        assert photo.files["photo"][1] == picture and photo.status == 200
+        assert fake.sent_texts(chat_id) == [caption]
+    assert len(fake.calls_to("sendPhoto", USER)) == 2  # the preview, then the announcement itself
+
+
+async def test_e2e_member_photo_gets_the_polite_reply(fake: FakeTelegramServer, running: App) -> None:
+    [reply] = await replies(fake, lambda: fake.enqueue_photo(USER, b"\xff\xd8 anh ruong lua"))
+    assert "gõ câu hỏi bằng chữ" in reply.params["text"]
+    [reply] = await replies(fake, lambda: fake.enqueue_photo(USER, b"\xff\xd8 anh", caption="Đây là gì?"))
+    assert "gõ câu hỏi bằng chữ" in reply.params["text"]
+    [reply] = await replies(fake, lambda: fake.enqueue_photo(USER, b"\xff\xd8 anh", caption="/thongbao Tin giả"))
+    assert reply.params["text"].startswith("Xin lỗi, lệnh này chỉ dành")  # members cannot announce
+    answer = await ask(fake, "Thành lập hợp tác xã cần tối thiểu bao nhiêu thành viên?")
+    assert "17/2023/QH15" in answer  # and nothing is stuck

@@ -20,13 +20,21 @@ import pytest
 from aiohttp import web
 
 from bot.app import App
-from bot.channels.zalo import SECRET_HEADER, WEBHOOK_PATH, ZaloChannel, parse_update, run_zalo
-from bot.channels.zalo_api import ZaloApi, ZaloAuthError
+from bot.channels.zalo import (
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    ZaloChannel,
+    image_name,
+    parse_image,
+    parse_update,
+    run_zalo,
+)
+from bot.channels.zalo_api import ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config, ConfigError
 from bot.core.channel import QuotaExceeded, RetryLater
 from bot.core.types import Attachment, ChatRef, Incoming, Reply
 from tests.conftest import make_config
-from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
+from tests.fakes.zalo_server import TOKEN, FakeZaloServer, image_update, text_update
 
 SECRET = "s3cret-webhook-token"
 QUESTION = "Thành lập hợp tác xã cần tối thiểu bao nhiêu thành viên?"
@@ -122,6 +130,23 @@ def test_non_text_events_become_empty_text(event: str) -> None:
     assert incoming is not None and incoming.text == "" and incoming.chat_id == "chat-1"
 
 
+def test_image_event_gives_its_url_and_caption() -> None:
+    update = image_update("https://cdn.zalo.example/p/abc.png", "  Ảnh hội chợ ")
+    assert parse_image(update) == ("https://cdn.zalo.example/p/abc.png", "Ảnh hội chợ")
+    assert parse_image(text_update("xin chào")) is None
+    assert parse_image(image_update("file:///etc/passwd")) is None  # only http(s) is ever fetched
+
+
+@pytest.mark.parametrize(("url", "content_type", "expected"), [
+    ("https://cdn.example/p/abc.png", "image/png", ("abc.png", "image/png")),
+    ("https://cdn.example/p/abc?sig=1", "image/webp", ("anh-zalo.webp", "image/webp")),
+    ("https://cdn.example/p/abc.jpg", "application/octet-stream", ("abc.jpg", "image/jpeg")),
+    ("https://cdn.example/p/x.exe", "", ("anh-zalo.jpg", "image/jpeg")),
+])
+def test_image_name_from_url_and_type(url: str, content_type: str, expected: tuple[str, str]) -> None:
+    assert image_name(url, content_type) == expected
+
+
 def test_official_sample_without_event_name_and_with_first_name() -> None:
     update = {"message": {"chat": {"id": "e4ea", "chat_type": "PRIVATE"}, "text": "Xin chào",
                           "message_id": "16f6", "date": 1766619597466,
@@ -213,6 +238,64 @@ async def test_image_message_gets_a_polite_text_only_answer(
     update["message"].pop("text")
     before = len(zalo_server.sent_texts())
     zalo_server.push_update(update)
+    await zalo_server.wait_until_consumed()
+    await polling.drain()
+    [answer] = zalo_server.sent_texts()[before:]
+    assert "gõ câu hỏi" in answer
+
+
+async def test_image_update_becomes_incoming_with_the_downloaded_picture(zalo_server: FakeZaloServer) -> None:
+    seen: list[Incoming] = []
+
+    async def record(incoming: Incoming) -> list[Reply]:
+        seen.append(incoming)
+        return [Reply("đã nhận")]
+
+    picture = b"\xff\xd8\xff\xe0JFIF" + bytes(range(256)) * 100
+    async with zalo_channel(zalo_server, record) as channel:
+        zalo_server.push_image(picture, "Ảnh hội chợ nông sản", message_id="img-7")
+        await zalo_server.wait_until_consumed()
+        await channel.drain()
+    [incoming] = seen
+    assert (incoming.text, incoming.message_id, incoming.chat_id) == ("Ảnh hội chợ nông sản", "img-7", "chat-1")
+    assert incoming.attachment is not None
+    assert (incoming.attachment.data, incoming.attachment.mime, incoming.attachment.kind) == (
+        picture, "image/jpeg", "image")
+    assert incoming.attachment.filename.endswith(".jpg")
+
+
+async def test_picture_that_cannot_be_downloaded_reaches_the_core_without_it(
+        zalo_server: FakeZaloServer, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[Incoming] = []
+
+    async def record(incoming: Incoming) -> list[Reply]:
+        seen.append(incoming)
+        return [Reply("đã nhận")]
+
+    async with zalo_channel(zalo_server, record) as channel:
+        zalo_server.push_image(None, "Chú thích của ảnh hỏng", message_id="img-404")
+        await zalo_server.wait_until_consumed()
+        await channel.drain()
+    [incoming] = seen
+    assert (incoming.text, incoming.attachment) == ("", None)
+    assert "could not download the picture of message img-404: HTTP 404" in caplog.text
+    assert "missing.jpg" not in caplog.text  # the URL is never logged
+
+
+async def test_picture_over_the_size_cap_is_not_kept(zalo_server: FakeZaloServer) -> None:
+    api = ZaloApi(TOKEN, zalo_server.base_url)
+    try:
+        url = zalo_server.add_image(b"x" * 2048)
+        assert await api.download(url, 4096) == (b"x" * 2048, "image/jpeg")
+        with pytest.raises(ZaloDownloadError, match="over 1024"):
+            await api.download(url, 1024)
+    finally:
+        await api.close()
+
+
+async def test_member_picture_in_qa_gets_the_polite_reply(zalo_server: FakeZaloServer, polling: ZaloChannel) -> None:
+    before = len(zalo_server.sent_texts())
+    zalo_server.push_image(b"\xff\xd8 anh ruong lua", "HTX cần mấy thành viên?")
     await zalo_server.wait_until_consumed()
     await polling.drain()
     [answer] = zalo_server.sent_texts()[before:]

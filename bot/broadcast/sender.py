@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 SURVEY_BUTTON = "📝 Trả lời khảo sát"
 UNSUBSCRIBE_BUTTON = Button("🔕 Tắt thông báo", "profile:unsubscribe")
 QUOTA_PAUSE = 3600.0
+# Sent as a picture; other images (HEIC, TIFF, SVG…) go as documents, which Telegram's sendPhoto would refuse.
+PHOTO_MIMES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 @dataclass
@@ -73,7 +75,7 @@ def broadcast_reply(content: BroadcastContent, buttons_supported: bool) -> Reply
     attachment = None
     if content.attachment is not None:
         f = content.attachment
-        kind = "image" if f.mime.startswith("image/") else "document"
+        kind = "image" if f.mime in PHOTO_MIMES else "document"
         attachment = Attachment(f.filename, f.data, f.mime, kind)
     if content.kind == "survey" and content.survey_id:
         button = Button(SURVEY_BUTTON, f"survey:start:{content.survey_id}")

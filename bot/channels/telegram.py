@@ -4,7 +4,9 @@ PTB is used only as an HTTP client and update router: no persistence, no Convers
 (conversation state is the core's, in SQL). Polling uses PTB's Updater; webhook mode builds the
 Application without one and feeds it from our own aiohttp route, so Telegram and Zalo share one
 web server. Updates are processed one at a time (PTB's default), in arrival order. A message's
-road: `_on_message`/`_on_callback` → `telegram_convert` → `handle` (the core) → `_deliver`.
+road: `_on_message`/`_on_file`/`_on_callback` → `telegram_convert` → `handle` (the core) → `_deliver`.
+Pictures and documents in private chats (up to 10 MB) are downloaded here and reach the core as
+`Incoming.attachment` with the caption as text; bigger ones get a polite size note.
 """
 
 from __future__ import annotations
@@ -34,10 +36,19 @@ from telegram.ext import (
 from telegram.ext import MessageHandler as PTBMessageHandler
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram_convert import MAX_TEXT, callback_to_incoming, message_to_incoming, reply_to_calls
+from bot.channels.telegram_convert import (
+    MAX_FILE_BYTES,
+    MAX_TEXT,
+    ReceivedFile,
+    callback_to_incoming,
+    media_to_incoming,
+    message_to_incoming,
+    received_file,
+    reply_to_calls,
+)
 from bot.config import ConfigError, TelegramConfig
 from bot.core.channel import DeliveryError, MessageHandler, RecipientBlocked, RetryLater
-from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -49,6 +60,8 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 TEXT_ONLY = "Hiện mình chỉ đọc được tin nhắn dạng chữ. Bạn vui lòng gõ câu hỏi nhé."
+TOO_LARGE = (f"Tệp bạn gửi lớn hơn {MAX_FILE_BYTES // (1024 * 1024)} MB nên mình chưa nhận được. "
+             "Bạn vui lòng gửi ảnh hoặc tệp nhỏ hơn nhé.")
 COMMANDS = [
     ("start", "Bắt đầu"),
     ("menu", "Menu chính"),
@@ -62,6 +75,7 @@ COMMANDS = [
 _ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TRANSIENT_RETRY = 2.0  # seconds before retrying after a timeout or network error
+_DOWNLOAD_TIMEOUT = 60.0  # seconds to read a user's file (up to MAX_FILE_BYTES)
 
 
 class TelegramChannel:
@@ -90,10 +104,13 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         new_message = filters.UpdateType.MESSAGE
+        private = new_message & filters.ChatType.PRIVATE
         self.application.add_handler(PTBMessageHandler(new_message & filters.TEXT, self._on_message))
+        # PTB runs the first matching handler of a group: pictures and documents before the "text only" note.
         self.application.add_handler(
-            PTBMessageHandler(new_message & filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other)
+            PTBMessageHandler(private & (filters.PHOTO | filters.Document.ALL), self._on_file)
         )
+        self.application.add_handler(PTBMessageHandler(private & ~filters.TEXT, self._on_other))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         self.application.add_error_handler(self._on_error)
 
@@ -182,8 +199,45 @@ class TelegramChannel:
             await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
         await self._answer(incoming)
 
+    async def _on_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A picture or document in a private chat: downloaded and handed to the core with its caption."""
+        message = update.message
+        found = received_file(message) if message is not None else None
+        if message is None or found is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        try:
+            attachment = await self._download(context.bot, found, message.chat.id)
+        except _TooLarge:
+            await message.reply_text(TOO_LARGE)
+            return
+        incoming = media_to_incoming(message, attachment, context.bot.username)
+        if incoming is not None:
+            await self._answer(incoming)
+
+    async def _download(self, bot: Any, found: ReceivedFile, chat_id: int) -> Attachment | None:
+        """The file's bytes, or None (logged) when Telegram would not give them.
+
+        Raises _TooLarge, before downloading whenever a size is known (the message's, then getFile's).
+        """
+        if found.size is not None and found.size > MAX_FILE_BYTES:
+            raise _TooLarge
+        try:
+            file = await bot.get_file(found.file_id)
+            if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
+                raise _TooLarge
+            data = await file.download_as_bytearray(read_timeout=_DOWNLOAD_TIMEOUT)
+        except (TelegramError, RuntimeError) as exc:
+            log.warning("telegram: could not download the %s sent in chat %s: %s", found.kind, chat_id,
+                        self._redactor.redact(str(exc)))
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            raise _TooLarge
+        return Attachment(found.filename, bytes(data), found.mime, found.kind)
+
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Photos, voice notes, stickers in a private chat: say what the bot can read instead of silence."""
+        """Voice notes, stickers, videos in a private chat: say what the bot can read instead of silence."""
         if update.message is not None:
             await update.message.reply_text(TEXT_ONLY)
 
@@ -256,6 +310,10 @@ def _retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _TooLarge(Exception):
+    """A user's file is over MAX_FILE_BYTES: they get TOO_LARGE instead of an answer."""
 
 
 class _TokenRedactor(logging.Filter):

@@ -14,12 +14,13 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.constants import ChatType
 
-from bot.core.types import Button, Incoming, Reply
+from bot.core.types import Attachment, Button, Incoming, Reply
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_DATA = 64  # bytes, not characters: Vietnamese letters take 2–3 bytes each
 EMPTY_MENTION_TEXT = "/menu"  # "@bot" alone in a group: show the menu rather than nothing
+MAX_FILE_BYTES = 10 * 1024 * 1024  # pictures and documents users send; bigger ones are refused politely
 
 _GROUP_TYPES = {ChatType.GROUP, ChatType.SUPERGROUP}
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>\s.*)?$", re.DOTALL)
@@ -79,7 +80,49 @@ def message_to_incoming(message: Message, bot_username: str, bot_id: int) -> Inc
     )
     if text is None:
         return None
+    return _incoming(message, text)
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A picture or document in a user's message, before it is downloaded."""
+
+    file_id: str
+    filename: str
+    mime: str
+    kind: str  # "image" | "document"
+    size: int | None  # as Telegram reports it; may be missing
+
+
+def received_file(message: Message) -> ReceivedFile | None:
+    """The picture (its largest size) or document a message carries, or None."""
+    if message.photo:
+        best = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
+        return ReceivedFile(best.file_id, f"anh-{best.file_unique_id}.jpg", "image/jpeg", "image", best.file_size)
+    document = message.document
+    if document is not None:
+        return ReceivedFile(document.file_id, document.file_name or f"tep-{document.file_unique_id}",
+                            document.mime_type or "application/octet-stream", "document", document.file_size)
+    return None
+
+
+def media_to_incoming(message: Message, attachment: Attachment | None, bot_username: str) -> Incoming | None:
+    """A private picture or document message as `Incoming`: the caption is the text.
+
+    Without the downloaded file (it could not be fetched) the caption is dropped too, so that the core
+    sees an empty message rather than a caption whose picture silently went missing.
+    """
+    if message.from_user is None:
+        return None
+    if attachment is None:
+        return _incoming(message, "")
+    text = addressed_text(message.caption or "", chat_type=message.chat.type, bot_username=bot_username)
+    return _incoming(message, text or "", attachment)
+
+
+def _incoming(message: Message, text: str, attachment: Attachment | None = None) -> Incoming:
     user = message.from_user
+    assert user is not None
     return Incoming(
         channel=CHANNEL,
         chat_id=str(message.chat.id),
@@ -87,6 +130,7 @@ def message_to_incoming(message: Message, bot_username: str, bot_id: int) -> Inc
         display_name=user.full_name,
         text=text,
         message_id=f"{message.chat.id}:{message.message_id}",
+        attachment=attachment,
     )
 
 

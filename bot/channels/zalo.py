@@ -6,7 +6,8 @@ A message travels the same road as on every channel: update → `parse_update` �
 about cooperatives. Updates arrive by long polling (`getUpdates`, one update per call, HTTP 408 when
 idle) or by webhook (`POST /zalo/webhook`, secret header). Zalo has no offset/acknowledgement, so an
 update can come back; the core deduplicates by `message_id` in the database, and a per-chat lock here
-makes a redelivery wait for the first delivery to finish instead of racing it.
+makes a redelivery wait for the first delivery to finish instead of racing it. An image event's picture
+is downloaded here (size cap, timeout) and handed to the core as `Incoming.attachment`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,27 @@ import contextlib
 import hmac
 import json
 import logging
+import mimetypes
+import posixpath
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError
+from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config, ConfigError
 from bot.core.channel import DeliveryError, MessageHandler, QuotaExceeded, RetryLater
 from bot.core.render import split_text
-from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
 TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30.0  # seconds for a whole picture
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/zalo/webhook"
 APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút."
@@ -40,7 +48,8 @@ def parse_update(update: Any) -> Incoming | None:
     """Map one Zalo update to an `Incoming`; None (logged) when it is not a usable user message.
 
     Only `message.text.received` carries text. Images, stickers and unsupported events become an
-    `Incoming` with empty text so the core can answer politely that only text is understood.
+    `Incoming` with empty text so the core can answer politely that only text is understood; for an
+    image `ZaloChannel` then adds the downloaded picture and its caption (see `parse_image`).
     """
     message = update.get("message") if isinstance(update, dict) else None
     if not isinstance(message, dict):
@@ -67,6 +76,28 @@ def parse_update(update: Any) -> Incoming | None:
         text=text.strip() if is_text and isinstance(text, str) else "",
         message_id=_id(message.get("message_id")),
     )
+
+
+def parse_image(update: Any) -> tuple[str, str] | None:
+    """(photo_url, caption) of an image event, or None. `parse_update` gives its `Incoming` empty text;
+    the channel fills in the caption and the picture once it is downloaded."""
+    message = update.get("message") if isinstance(update, dict) else None
+    if _event(update) != IMAGE_EVENT or not isinstance(message, dict):
+        return None
+    url, caption = message.get("photo_url"), message.get("caption")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    return url, caption.strip() if isinstance(caption, str) else ""
+
+
+def image_name(url: str, content_type: str) -> tuple[str, str]:
+    """A file name and MIME type for a downloaded picture, from the URL's path and the served type."""
+    base = posixpath.basename(urlsplit(url).path)
+    guessed = mimetypes.guess_type(base)[0] or ""
+    if not guessed.startswith("image/"):
+        base, guessed = "", ""
+    mime = content_type if content_type.startswith("image/") else guessed or "image/jpeg"
+    return base or f"anh-zalo{mimetypes.guess_extension(mime) or '.jpg'}", mime
 
 
 def unwrap_webhook_body(body: Any) -> Any:
@@ -178,13 +209,16 @@ class ZaloChannel:
         incoming = parse_update(update)
         if incoming is None:
             return
-        task = asyncio.create_task(self._process(incoming), name=f"zalo-{incoming.message_id}")
+        image = parse_image(update)
+        task = asyncio.create_task(self._process(incoming, image), name=f"zalo-{incoming.message_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, incoming: Incoming) -> None:
+    async def _process(self, incoming: Incoming, image: tuple[str, str] | None = None) -> None:
         """One message, in order per chat: ask the core, deliver its replies, apologise on failure."""
         async with self._chat_lock(incoming.chat_id):
+            if image is not None:
+                incoming = await self._with_image(incoming, *image)
             if self.typing and incoming.text:
                 await self._quietly(self.api.send_chat_action(incoming.chat_id, "typing"))
             try:
@@ -194,6 +228,16 @@ class ZaloChannel:
                 replies = [Reply(APOLOGY)]
             for reply in replies:
                 await self._deliver(incoming.ref, reply)
+
+    async def _with_image(self, incoming: Incoming, url: str, caption: str) -> Incoming:
+        """The picture downloaded into `attachment`, its caption as text; unchanged (empty, logged) on failure."""
+        try:
+            data, content_type = await self.api.download(url, MAX_IMAGE_BYTES, DOWNLOAD_TIMEOUT)
+        except ZaloDownloadError as exc:
+            log.warning("zalo: could not download the picture of message %s: %s", incoming.message_id, exc)
+            return incoming
+        filename, mime = image_name(url, content_type)
+        return replace(incoming, text=caption, attachment=Attachment(filename, data, mime, "image"))
 
     @contextlib.asynccontextmanager
     async def _chat_lock(self, chat_id: str) -> AsyncIterator[None]:

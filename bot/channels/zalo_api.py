@@ -64,6 +64,10 @@ class ZaloTransientError(RetryLater):
     """
 
 
+class ZaloDownloadError(Exception):
+    """A picture a user sent could not be fetched: bad URL, HTTP status, timeout, or over the size cap."""
+
+
 @dataclass(frozen=True)
 class SentMessage:
     """What Zalo returns for a delivered message."""
@@ -133,6 +137,31 @@ class ZaloApi:
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
         await self._call("sendChatAction", {"chat_id": chat_id, "action": action})
+
+    async def download(self, url: str, max_bytes: int, timeout: float = 30.0) -> tuple[bytes, str]:
+        """GET a file a user sent (an image event's `photo_url`); returns (bytes, content type).
+
+        Reads at most `max_bytes` (more raises). Raises ZaloDownloadError, whose message never quotes the
+        URL: CDN links can carry signatures.
+        """
+        if not url.startswith(("https://", "http://")):
+            raise ZaloDownloadError("not an http(s) URL")
+        try:
+            async with self._session_or_new().get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                if resp.status != 200:
+                    raise ZaloDownloadError(f"HTTP {resp.status}")
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise ZaloDownloadError(f"{resp.content_length} bytes, over {max_bytes}")
+                data = bytearray()
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise ZaloDownloadError(f"over {max_bytes} bytes")
+                return bytes(data), resp.content_type
+        except TimeoutError:
+            raise ZaloDownloadError("timed out") from None
+        except aiohttp.ClientError as exc:
+            raise ZaloDownloadError(f"network error ({type(exc).__name__})") from None
 
     # ---- transport -------------------------------------------------------------------------------
 

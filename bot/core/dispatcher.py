@@ -1,4 +1,10 @@
-"""Route one turn: button payloads and commands to flows, else the active flow, else Q&A."""
+"""Route one turn: button payloads and commands to flows, else the active flow, else Q&A.
+
+A picture or file a user sends reaches only flows that declare `accepts_attachments = True`. Every
+other flow sees the message as a text-only channel did before: a caption that is a command still runs
+as that command (without the file); anything else arrives as an empty message, which flows already
+answer politely ("please type your question").
+"""
 
 from __future__ import annotations
 
@@ -37,7 +43,8 @@ class Dispatcher:
         alias = COMMAND_ALIASES.get(folded)
         payload = incoming.payload
         # A number picks an offered option; otherwise a command word beats a loose match on option words.
-        if payload is None and (folded.isdigit() or not alias):
+        # A caption sent with a file is never read as an option: the file would be lost.
+        if payload is None and incoming.attachment is None and (folded.isdigit() or not alias):
             payload = match_option(incoming.text, turn.state.options)
             if payload is not None:
                 turn.incoming = replace(incoming, payload=payload)
@@ -51,15 +58,15 @@ class Dispatcher:
             command, _, arg = text[1:].partition(" ")
             command = command.split("@")[0].lower()
             if active and command in getattr(active, "flow_commands", ()):
-                return await active.handle(turn)
+                return await active.handle(_fit(turn, active, command=True))
             flow = self.commands.get(command)
             if flow is not None:
-                return await flow.start(turn, arg.strip())
+                return await flow.start(_fit(turn, flow, command=True), arg.strip())
             return [Reply(f"Mình không biết lệnh /{command}. Gõ /menu để xem những việc mình làm được.",
                           buttons=[Button("📋 Menu", "start:menu")])]
         if active is not None:
-            return await active.handle(turn)
-        return await self.fallback.handle(turn)
+            return await active.handle(_fit(turn, active))
+        return await self.fallback.handle(_fit(turn, self.fallback))
 
     async def _button(self, turn: Turn, payload: str) -> list[Reply]:
         name, _, rest = payload.partition(":")
@@ -68,3 +75,11 @@ class Dispatcher:
         if flow is None:
             return [Reply("Lựa chọn này đã cũ. Mời bạn chọn lại từ menu.", buttons=[Button("📋 Menu", "start:menu")])]
         return await flow.on_button(turn, action, arg)
+
+
+def _fit(turn: Turn, flow: Flow, command: bool = False) -> Turn:
+    """Hide a received file from a flow that does not take files (see the module docstring)."""
+    incoming = turn.incoming
+    if incoming.attachment is not None and not getattr(flow, "accepts_attachments", False):
+        turn.incoming = replace(incoming, attachment=None, text=incoming.text if command else "")
+    return turn

@@ -15,10 +15,10 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A generated file (document) or picture (image) sent with a reply."""
+    """A file (document) or picture (image): generated and sent with a reply, or received from a user."""
 
     filename: str
-    data: bytes
+    data: bytes = field(repr=False)  # may be megabytes: keep it out of logs and reprs
     mime: str
     kind: str = "document"  # "document" or "image"
 
@@ -45,6 +45,8 @@ class Incoming:
     """One user message or button press, as the core sees it on every channel.
 
     `is_staff` is never taken from the platform: the core resolves it from config and the database.
+    `attachment` is a picture or file the user sent, already downloaded by the adapter (the core never
+    fetches URLs); `text` is then its caption. Only flows that declare `accepts_attachments` see it.
     """
 
     channel: str
@@ -55,6 +57,7 @@ class Incoming:
     payload: str | None = None
     message_id: str | None = None
     is_staff: bool = False
+    attachment: Attachment | None = None
 
     @property
     def ref(self) -> ChatRef:

@@ -2,8 +2,9 @@
 
 The real `python-telegram-bot` Application is pointed at it through `base_url`, so the adapter is
 exercised over HTTP exactly as in production: form-urlencoded, JSON and multipart bodies, update
-queues with offsets, 429/403 answers. Every call is recorded; tests wait on `wait_for_calls`
-(an asyncio.Condition) instead of sleeping.
+queues with offsets, 429/403 answers, and files users send (`getFile` plus the download URL under
+`base_file_url`). Every call is recorded; tests wait on `wait_for_calls` (an asyncio.Condition)
+instead of sleeping.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class FakeTelegramServer:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes)
         self._changed = asyncio.Event()  # replaced after every set(): one "something happened" signal
         self._runner: web.AppRunner | None = None
         self.port = port  # 0: any free port (tests); the real one is known after start()
@@ -66,6 +69,7 @@ class FakeTelegramServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -189,6 +193,36 @@ class FakeTelegramServer:
             }
         return message
 
+    def add_file(self, data: bytes, folder: str = "documents", extension: str = "") -> dict[str, Any]:
+        """Store bytes that getFile and the download URL will serve; returns the file's ids."""
+        n = next(self._file_ids)
+        file_id = f"in-file-{n}"
+        self._files[file_id] = (f"{folder}/file_{n}{extension}", data)
+        return {"file_id": file_id, "file_unique_id": f"in-u-{n}", "file_size": len(data)}
+
+    def enqueue_photo(self, chat_id: int, data: bytes, caption: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Queue a photo message: two sizes (a thumbnail, then `data` as the largest), optional caption."""
+        thumb = self.add_file(data[:16], "photos", ".jpg")
+        full = self.add_file(data, "photos", ".jpg")
+        sizes = [{**thumb, "width": 90, "height": 60}, {**full, "width": 1280, "height": 853}]
+        return self.enqueue_update({"message": self._media_message(chat_id, caption, photo=sizes, **kwargs)})
+
+    def enqueue_document(self, chat_id: int, data: bytes, filename: str, mime: str, caption: str | None = None,
+                         file_size: int | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Queue a document message; `file_size` overrides the size the message claims (too-big files)."""
+        document = {**self.add_file(data), "file_name": filename, "mime_type": mime}
+        if file_size is not None:
+            document["file_size"] = file_size
+        return self.enqueue_update({"message": self._media_message(chat_id, caption, document=document, **kwargs)})
+
+    def _media_message(self, chat_id: int, caption: str | None, user_id: int | None = None,
+                       chat_type: str = "private", **media: Any) -> dict[str, Any]:
+        message = self.message_dict(chat_id, "", user_id=user_id, chat_type=chat_type)
+        del message["text"]
+        if caption:
+            message["caption"] = caption
+        return {**message, **media}
+
     def bot_user(self) -> dict[str, Any]:
         return {"id": self.bot_id, "is_bot": True, "first_name": "Trợ lý HTX", "username": self.bot_username}
 
@@ -224,6 +258,10 @@ class FakeTelegramServer:
             call.status = failure.status
             self._record(call)
             return _error(failure.status, failure.description, failure.retry_after)
+        if method == "getFile" and str(params.get("file_id")) not in self._files:
+            call.status = 400
+            self._record(call)
+            return _error(400, "Bad Request: invalid file_id")
         if method == "getUpdates":
             result: Any = await self._get_updates(params)
         else:
@@ -236,6 +274,7 @@ class FakeTelegramServer:
         return {
             "getMe": lambda p, f: {**self.bot_user(), "can_join_groups": True,
                                    "can_read_all_group_messages": False, "supports_inline_queries": False},
+            "getFile": lambda p, f: self._file_info(str(p["file_id"])),
             "sendMessage": lambda p, f: self._sent(p, text=p.get("text", "")),
             "sendDocument": lambda p, f: self._sent(p, document=self._file(f.get("document"), p)),
             "sendPhoto": lambda p, f: self._sent(p, photo=[{**self._file(f.get("photo"), p), "width": 1,
@@ -266,6 +305,21 @@ class FakeTelegramServer:
         name, data = upload or (str(params.get("document") or params.get("photo") or "file"), b"")
         n = len(self.calls)
         return {"file_id": f"file-{n}", "file_unique_id": f"u-{n}", "file_name": name, "file_size": len(data)}
+
+    def _file_info(self, file_id: str) -> dict[str, Any]:
+        path, data = self._files[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data), "file_path": path}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET {base_file_url}{token}/{file_path}: the bytes of a file a user sent."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        self._record(ApiCall("download", {"file_path": path}))
+        for stored_path, data in self._files.values():
+            if stored_path == path:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return web.Response(status=404)
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)

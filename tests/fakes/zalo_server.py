@@ -4,7 +4,8 @@ It behaves like the real one where it matters to us: `POST /bot<token>/<method>`
 `{ok, result}` / `{ok: false, error_code, description}`, `getUpdates` returns ONE bare update and answers
 HTTP 408 when idle, there is no offset so an update can come back (`redeliver_last()`), `sendMessage`
 rejects texts over 2,000 characters, and getUpdates is refused while a webhook is set. Tests can make
-the next sends fail (429, quota, 5xx, blocked) and wait for calls through asyncio conditions.
+the next sends fail (429, quota, 5xx, blocked) and wait for calls through asyncio conditions. Pictures
+users send are served from `GET /images/<name>` (Zalo's CDN stand-in) for image events' `photo_url`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class FakeZaloServer:
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._images: dict[str, tuple[bytes, str]] = {}  # name -> (bytes, content type)
+        self.root_url = ""
         self.base_url = ""
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -69,12 +72,14 @@ class FakeZaloServer:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/images/{name}", self._image)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/bot"
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.root_url}/bot"
         return self.base_url
 
     async def close(self) -> None:
@@ -94,6 +99,21 @@ class FakeZaloServer:
         """Queue a `message.text.received` update shaped like the real one and return it."""
         update = text_update(text, chat_id=chat_id, user_id=user_id or chat_id,
                              message_id=message_id or f"msg-{next(self._ids)}", display_name=display_name)
+        self.push_update(update)
+        return update
+
+    def add_image(self, data: bytes, name: str | None = None, content_type: str = "image/jpeg") -> str:
+        """Serve `data` as a picture on the fake CDN; returns its URL (a `photo_url`)."""
+        name = name or f"img-{next(self._ids)}.jpg"
+        self._images[name] = (data, content_type)
+        return f"{self.root_url}/images/{name}"
+
+    def push_image(self, data: bytes | None, caption: str = "", *, chat_id: str = "chat-1",
+                   user_id: str | None = None, message_id: str | None = None) -> dict[str, Any]:
+        """Queue a `message.image.received` whose `photo_url` serves `data` (None: a URL that 404s)."""
+        url = self.add_image(data) if data is not None else f"{self.root_url}/images/missing.jpg"
+        update = image_update(url, caption, chat_id=chat_id, user_id=user_id or chat_id,
+                              message_id=message_id or f"msg-{next(self._ids)}")
         self.push_update(update)
         return update
 
@@ -136,6 +156,14 @@ class FakeZaloServer:
             await asyncio.wait_for(self._changed.wait_for(consumed), timeout)
 
     # ---- server side -----------------------------------------------------------------------------
+
+    async def _image(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        await self._record("image", {"name": name}, 200 if name in self._images else 404)
+        if name not in self._images:
+            return web.Response(status=404, text="Not Found")
+        data, content_type = self._images[name]
+        return web.Response(body=data, content_type=content_type)
 
     async def _record(self, method: str, body: dict[str, Any], status: int) -> None:
         async with self._changed:
@@ -229,6 +257,18 @@ def text_update(text: str, *, chat_id: str = "chat-1", user_id: str = "chat-1", 
             "text": text,
         },
     }
+
+
+def image_update(photo_url: str, caption: str = "", *, chat_id: str = "chat-1", user_id: str = "chat-1",
+                 message_id: str = "img-1", display_name: str = "Nguyễn Văn A") -> dict[str, Any]:
+    """A `message.image.received` update: no `text`, a `photo_url` and an optional `caption`."""
+    update = text_update("", chat_id=chat_id, user_id=user_id, message_id=message_id, display_name=display_name,
+                         event_name="message.image.received")
+    del update["message"]["text"]
+    update["message"]["photo_url"] = photo_url
+    if caption:
+        update["message"]["caption"] = caption
+    return update
 
 
 def _ok(result: Any) -> web.Response:

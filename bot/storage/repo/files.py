@@ -1,10 +1,12 @@
-"""Generated files kept for their owners (served through signed links where a channel has no files)."""
+"""Files kept for their owners: generated ones (served through signed links where a channel has no
+files) and pictures or files staff attach to an announcement draft."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import StoredFile
@@ -32,3 +34,8 @@ async def get_file(s: AsyncSession, file_id: str) -> FileRecord | None:
     if row is None:
         return None
     return FileRecord(row.id, row.channel, row.owner_external_id, row.filename, row.mime, row.data)
+
+
+async def delete_file(s: AsyncSession, file_id: str) -> None:
+    """Forget a stored file (a draft's attachment once it is sent or abandoned); no-op if it is gone."""
+    await s.execute(delete(StoredFile).where(StoredFile.id == file_id))
