@@ -123,16 +123,17 @@ class App:
             out.extend(render_for(reply, caps))
         return out
 
-    async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None) -> None:
+    async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None, file_owner: str | None = None) -> None:
         """Proactive message (broadcast, survey invitation) through the same rendering as replies.
 
         Its options are remembered for the recipient (unless they are in the middle of a flow), so that
-        answering "1" on a channel without buttons picks the first one.
+        answering "1" on a channel without buttons picks the first one. `file_owner` lets many recipients
+        share one stored copy of an attachment that is not personal (an announcement's picture).
         """
         channel = self.channels[ref.channel]
         user = owner or ref.chat_id
         async with self._user_lock(ref.channel, user), self.db.unit() as s:
-            rendered = await self._render(s, ref, user, [reply])
+            rendered = await self._render(s, ref, file_owner or user, [reply])
             if reply.buttons:
                 options = [[b.label, b.payload] for b in reply.buttons]
                 await conversations.offer_options(s, ref.channel, user, options)

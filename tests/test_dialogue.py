@@ -192,3 +192,18 @@ async def test_two_quick_messages_from_one_user_are_handled_one_after_the_other(
     chat, other = Chat(app), Chat(app)
     first, second = await asyncio.gather(chat.say("/menu", message_id="a"), other.say("/menu", message_id="b"))
     assert first and second and app._locks == {}
+
+
+async def test_one_announcement_file_is_stored_once_for_all_recipients(app: App) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import StoredFile
+
+    zalo = RecordingChannel("zalo", ChannelCapabilities(buttons=False, documents=False, images=False))
+    app.register_channel(zalo)
+    picture = Reply("Hội chợ OCOP", attachment=Attachment("hoi-cho.png", b"PNG", "image/png", kind="image"))
+    for user in ("a", "b", "c"):
+        await app.send(ChatRef("zalo", user), picture, file_owner="broadcast:7")
+    async with app.db.unit() as s:
+        assert len(list(await s.scalars(select(StoredFile)))) == 1
+    assert all("Tải tệp «hoi-cho.png»" in reply.text for _, reply in zalo.sent)

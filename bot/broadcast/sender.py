@@ -207,7 +207,8 @@ class BroadcastSender:
             log.exception("broadcast: could not mark delivery %d as sending; not sent", job.id)
             return
         try:
-            await self.app.send(ChatRef(job.channel, job.chat_id), reply)
+            # One stored copy of the announcement's file for all recipients (it is not personal data).
+            await self.app.send(ChatRef(job.channel, job.chat_id), reply, file_owner=f"broadcast:{job.broadcast_id}")
         except Exception as exc:  # every failure is recorded on the row
             failure = exc
         else:

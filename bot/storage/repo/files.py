@@ -3,7 +3,7 @@ files) and pictures or files staff attach to an announcement draft."""
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -23,9 +23,14 @@ class FileRecord:
 
 
 async def store_file(s: AsyncSession, channel: str, owner: str, filename: str, mime: str, data: bytes) -> str:
-    file_id = uuid.uuid4().hex
-    s.add(StoredFile(id=file_id, channel=channel, owner_external_id=owner, filename=filename, mime=mime,
-                     data=data))
+    """Keep a file for its owner. The id is derived from the owner and the content, so sending the same file
+    again (a dossier asked for twice, one announcement to many people) reuses the stored copy."""
+    digest = hashlib.sha256(b"\0".join([channel.encode(), owner.encode(), filename.encode(), data])).hexdigest()
+    file_id = digest[:32]
+    if await s.get(StoredFile, file_id) is None:
+        s.add(StoredFile(id=file_id, channel=channel, owner_external_id=owner, filename=filename, mime=mime,
+                         data=data))
+        await s.flush()
     return file_id
 
 
