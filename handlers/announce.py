@@ -9,6 +9,7 @@ broadcast, so every recipient gets it (Zalo: as a link). Survey invitations reus
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -212,6 +213,8 @@ class AnnounceFlow:
     async def _preview(self, turn: Turn, note: str = "") -> list[Reply]:
         data = turn.state.data
         data["step"], data["when_done"] = "confirm", True
+        # A fresh token per preview: only the button of the preview on screen can send (an old one cannot).
+        data["preview"] = secrets.token_hex(4)
         count = await broadcasts.count_audience(turn.db, data["audience"])
         what = "lời mời khảo sát" if data.get("kind") == "survey" else "thông báo"
         attachment = await self._stored_attachment(turn)
@@ -219,7 +222,8 @@ class AnnounceFlow:
         summary = (f"{note}Xem trước {what}{attached} ở trên. Sẽ gửi tới đúng {count} người "
                    f"({describe_audience(data['audience'])}), thời điểm: {format_time(_send_at(data))}.\n"
                    "Bấm Xác nhận để gửi.")
-        buttons = [Button("✅ Xác nhận gửi", "announce:confirm"), Button("✏️ Sửa nội dung", "announce:edit"),
+        buttons = [Button("✅ Xác nhận gửi", f"announce:confirm:{data['preview']}"),
+                   Button("✏️ Sửa nội dung", "announce:edit"),
                    Button("👥 Đổi người nhận", "announce:aud:view"), Button("❌ Huỷ", "announce:cancel")]
         if data.get("kind") == "survey":
             buttons.pop(1)
@@ -229,6 +233,12 @@ class AnnounceFlow:
 
     async def _confirm(self, turn: Turn, arg: str) -> list[Reply]:
         data = turn.state.data
+        if data.get("step") != "confirm" or not arg or arg != data.get("preview"):
+            # A confirm button from an earlier preview: never send what the staff member has not just seen.
+            if data.get("step") == "confirm":
+                return await self._preview(turn, "Nút đó thuộc bản xem trước cũ. Đây là bản hiện tại.\n")
+            return [Reply("Nút đó thuộc bản xem trước cũ. Bạn hoàn tất các bước đang làm rồi xác nhận ở bản "
+                          "xem trước mới nhé.", buttons=self._step_buttons(turn))]
         who = f"{turn.incoming.channel}:{turn.incoming.user_id}"
         expected = bool(data.get("attachment"))
         attachment = await self._stored_attachment(turn)

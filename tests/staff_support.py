@@ -35,12 +35,23 @@ class Chat:
     def __init__(self, app: App, channel: str = "test") -> None:
         self.app = app
         self.channel = channel
+        self.last: dict[str, list[Reply]] = {}
 
     async def say(self, user: str, text: str, name: str = "") -> list[Reply]:
-        return await self.app.handle(Incoming(self.channel, user, user, name or f"Người {user}", text=text))
+        replies = await self.app.handle(Incoming(self.channel, user, user, name or f"Người {user}", text=text))
+        self.last[user] = replies
+        return replies
 
     async def press(self, user: str, payload: str) -> list[Reply]:
-        return await self.app.handle(Incoming(self.channel, user, user, f"Người {user}", payload=payload))
+        replies = await self.app.handle(Incoming(self.channel, user, user, f"Người {user}", payload=payload))
+        self.last[user] = replies
+        return replies
+
+    async def press_offered(self, user: str, prefix: str) -> list[Reply]:
+        """Press the button the bot offered this user last whose payload starts with `prefix`."""
+        offered = [p for p in self.payloads(self.last.get(user, [])) if p.startswith(prefix)]
+        assert len(offered) == 1, f"{prefix!r} offered {len(offered)} times"
+        return await self.press(user, offered[0])
 
     @staticmethod
     def text(replies: list[Reply]) -> str:

@@ -65,7 +65,7 @@ async def test_staff_compose_target_preview_confirm_and_report_from_chat(app: Ap
     replies = await chat.press(ADMIN, "announce:when:now")
     assert replies[0].text.startswith("Hội chợ nông sản") and "đúng 2 người" in replies[1].text
     assert channel.delivered == []  # nothing leaves before confirmation
-    replies = await chat.press(ADMIN, "announce:confirm")
+    replies = await chat.press_offered(ADMIN, "announce:confirm")
     assert "Đã xếp lịch gửi #1 tới 2 người" in chat.text(replies)
     await run_until_done(BroadcastSender(app, "w1", FAST), 1)
     assert sorted(chat_id for _, chat_id, _ in channel.delivered) == ["a", "b"]
@@ -103,7 +103,8 @@ async def test_attachment_sent_while_composing_goes_to_every_recipient(app: App)
     preview = await send_file(app, ADMIN, leaflet)  # a second file replaces the first, text kept
     assert preview[0].text == "Hội chợ nông sản ngày 20/12." and preview[0].attachment == leaflet
     assert await stored_files(app) == 1
-    assert "Đã xếp lịch gửi #1 tới 2 người" in chat.text(await chat.press(ADMIN, "announce:confirm"))
+    confirm = next(p for p in chat.payloads(preview) if p.startswith("announce:confirm"))  # the newest preview
+    assert "Đã xếp lịch gửi #1 tới 2 người" in chat.text(await chat.press(ADMIN, confirm))
     assert await stored_files(app) == 0  # the draft's copy is gone; the broadcast keeps its own
     await run_until_done(BroadcastSender(app, "w1", FAST), 1)
     assert {c for _, c, _ in channel.delivered} == {"a", ADMIN}
@@ -121,7 +122,7 @@ async def test_caption_is_the_text_and_the_attachment_can_be_dropped(app: App) -
     preview = await chat.press(ADMIN, "announce:detach")
     assert "Đã bỏ tệp đính kèm" in preview[1].text and preview[0].attachment is None
     assert "announce:detach" not in chat.payloads(preview)
-    await chat.press(ADMIN, "announce:confirm")
+    await chat.press_offered(ADMIN, "announce:confirm")
     async with app.db.unit() as s:
         content = await broadcasts.get_content(s, 1)
     assert content is not None and (content.text, content.attachment) == ("Tập huấn kế toán HTX", None)
@@ -138,7 +139,7 @@ async def test_attachment_on_a_zalo_like_channel_becomes_a_link(app: App) -> Non
     await send_file(app, ADMIN, Attachment("lich.pdf", b"%PDF lich", "application/pdf"), "Lịch họp đại hội")
     await chat.press(ADMIN, "announce:aud:done")
     await chat.press(ADMIN, "announce:when:now")
-    await chat.press(ADMIN, "announce:confirm")
+    await chat.press_offered(ADMIN, "announce:confirm")
     await run_until_done(BroadcastSender(app, "w1", FAST), 1)
     assert len(zalo.delivered) == 2
     for _, _, reply in zalo.delivered:
@@ -163,7 +164,7 @@ async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:
     assert "đã qua" in chat.text(await chat.say(ADMIN, "01/01/2020 08:00"))
     replies = await chat.say(ADMIN, "25/12/2099 08:30")
     assert "25/12/2099 08:30" in chat.text(replies)
-    await chat.press(ADMIN, "announce:confirm")
+    await chat.press_offered(ADMIN, "announce:confirm")
     async with app.db.unit() as s:
         assert await broadcasts.claim_pending_deliveries(s, "w", 10, ["test"], skip_locked=False) == []
         later = utcnow() + timedelta(days=365 * 80)
@@ -324,3 +325,20 @@ async def test_two_workers_on_postgres_share_one_broadcast(pg_config: Config) ->
     assert set(sent) == set(ids) and set(sent.values()) == {1}
     assert all(channel.delivered for channel in channels)  # both did part of the work
     assert (report.status, report.count("sent")) == ("done", 400)
+
+
+async def test_a_confirm_button_from_an_old_preview_never_sends(app: App) -> None:
+    chat = Chat(app)
+    await chat.say(ADMIN, "/thongbao")
+    await chat.say(ADMIN, "Tin A: tập huấn ngày 5/12")
+    await chat.press(ADMIN, "announce:aud:done")
+    await chat.press(ADMIN, "announce:when:now")
+    old_confirm = next(p for p in chat.payloads(chat.last[ADMIN]) if p.startswith("announce:confirm"))
+    await chat.press(ADMIN, old_confirm)  # announcement A is sent
+    await chat.say(ADMIN, "/thongbao")
+    await chat.say(ADMIN, "Tin B chưa xem trước")  # stops at the audience step
+    for stale in (old_confirm, "announce:confirm"):
+        text = chat.text(await chat.press(ADMIN, stale))
+        assert "bản xem trước cũ" in text
+    async with app.db.unit() as s:
+        assert (await broadcasts.broadcast_report(s, 2)) is None  # B was never created

@@ -55,7 +55,7 @@ async def test_launch_answer_resume_once_results_and_exports(app: App, tmp_path:
     assert "announce:aud:done" in chat.payloads(replies)
     replies = await chat.press(ADMIN, "announce:aud:done")
     assert "lời mời khảo sát" in chat.text(replies) and "đúng 4 người" in chat.text(replies)
-    await chat.press(ADMIN, "announce:confirm")
+    await chat.press_offered(ADMIN, "announce:confirm")
     await run_until_done(BroadcastSender(app, "w", SenderOptions(backoff_base=0)), 1)
     invitation = next(r for _, c, r in channel.delivered if c == "an")
     assert invitation.buttons[0].payload == f"survey:start:{SURVEY}"

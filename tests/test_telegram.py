@@ -435,7 +435,9 @@ async def test_e2e_staff_announcement_with_a_photo_reaches_every_recipient(
     [shown] = await fake.wait_for_calls("sendPhoto", chat_id=USER)  # the preview carries the picture
     assert text.params["text"] == caption and shown.files["photo"][1] == picture
     assert "kèm ảnh" in summary.params["text"] and "đúng 3 người" in summary.params["text"]
-    [done] = await replies(fake, lambda: fake.enqueue_callback(USER, "announce:confirm"))
+    confirm = next(b["callback_data"] for row in summary.params["reply_markup"]["inline_keyboard"] for b in row
+                   if b["callback_data"].startswith("announce:confirm"))
+    [done] = await replies(fake, lambda: fake.enqueue_callback(USER, confirm))
     assert "Đã xếp lịch gửi #1 tới 3 người" in done.params["text"]
     await run_until_done(BroadcastSender(running, "w1", SenderOptions(backoff_base=0.0, poll_interval=0.05)), 1)
     for chat_id in recipients:
