@@ -94,7 +94,7 @@ class App:
                     s, incoming.channel, incoming.message_id):
                 return []
             user = await users.touch_user(s, incoming.channel, incoming.user_id, incoming.chat_id,
-                                          incoming.display_name)
+                                          incoming.display_name, private=incoming.is_private)
             incoming = replace(incoming, is_staff=self.is_staff(incoming.channel, incoming.user_id, user.role))
             state = await conversations.load_conversation(s, incoming.channel, incoming.user_id,
                                                           lock=not self.db.is_sqlite)

@@ -34,6 +34,7 @@ class AnnounceFlow:
     """Compose → audience → time → preview → confirm. State lives in the conversation row."""
 
     name = "announce"
+    private_only = True
     commands = ("thongbao", "baocao", "huythongbao")
     menu_label = "📣 Gửi thông báo"
     staff_only = True

@@ -31,6 +31,7 @@ class FeedbackFlow:
     """Topic → text → anonymity → thanks. State: {"step", "topic", "text"}."""
 
     name = "feedback"
+    private_only = True
     commands = ("gopy",)
     menu_label = "💬 Góp ý, kiến nghị"
 

@@ -37,6 +37,7 @@ class ProfileFlow:
     Staff and admins are not asked their role (it carries their permissions)."""
 
     name = "profile"
+    private_only = True
     commands = ("hoso", "tatthongbao", "batthongbao")
     menu_label = "👤 Hồ sơ của tôi"
 

@@ -38,6 +38,7 @@ class RegistrationFlow:
     """/dangky, /hosocuatoi, /xoadulieu and the "reg:*" buttons."""
 
     name = "reg"
+    private_only = True
     commands = ("dangky", "hosocuatoi", "xoadulieu")
     menu_label = "📝 Đăng ký thành lập HTX/THT"
     flow_commands = ("quaylai", "huy", "boqua", "tiendo")

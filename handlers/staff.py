@@ -59,6 +59,7 @@ class StaffFlow:
     """/capquyen <channel:user_id> and /thuhoi <channel:user_id>, for admins only."""
 
     name = "staff"
+    private_only = True
     commands = ("capquyen", "thuhoi")
     menu_label = None
     staff_only = True

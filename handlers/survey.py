@@ -25,6 +25,7 @@ WIZARD_KEY = "_wizard"
 
 class SurveyFlow:
     name = "survey"
+    private_only = True
     commands = ("khaosat", "ketqua", "guikhaosat")
     menu_label = "📝 Khảo sát"
     flow_commands = COMMANDS

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Reply
+from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 from bot.storage.models import QuestionLog
 from tests.conftest import Chat, RecordingChannel, make_config
 
@@ -207,3 +207,20 @@ async def test_one_announcement_file_is_stored_once_for_all_recipients(app: App)
     async with app.db.unit() as s:
         assert len(list(await s.scalars(select(StoredFile)))) == 1
     assert all("Tải tệp «hoi-cho.png»" in reply.text for _, reply in zalo.sent)
+
+
+async def test_group_chats_never_become_a_members_chat_nor_see_personal_flows(app: App) -> None:
+    from bot.storage.repo.users import get_user
+
+    async def in_group(text: str) -> str:
+        replies = await app.handle(Incoming(channel="test", chat_id="-100500", user_id="u7", display_name="Bảy",
+                                            text=text, is_private=False))
+        return "\n".join(r.text for r in replies)
+
+    await Chat(app, user="u7").say("/menu")  # the private chat: chat id "u7"
+    assert "05 thành viên" in await in_group("lap htx can bao nhieu nguoi")  # questions are fine in a group
+    for personal in ("/dangky", "/hoso", "/gopy"):
+        assert "tin nhắn riêng" in await in_group(personal)
+    async with app.db.unit() as s:
+        user = await get_user(s, "test", "u7")
+    assert user is not None and user.chat_id == "u7"  # announcements still go to the private chat

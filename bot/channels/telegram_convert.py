@@ -131,6 +131,7 @@ def _incoming(message: Message, text: str, attachment: Attachment | None = None)
         text=text,
         message_id=f"{message.chat.id}:{message.message_id}",
         attachment=attachment,
+        is_private=message.chat.type == "private",
     )
 
 
@@ -146,6 +147,7 @@ def callback_to_incoming(query: CallbackQuery) -> Incoming | None:
         display_name=query.from_user.full_name,
         payload=query.data,
         message_id=query.id,
+        is_private=query.message is None or query.message.chat.type == "private",
     )
 
 

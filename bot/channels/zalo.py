@@ -75,6 +75,7 @@ def parse_update(update: Any) -> Incoming | None:
         display_name=str(name),
         text=text.strip() if is_text and isinstance(text, str) else "",
         message_id=_id(message.get("message_id")),
+        is_private=str(chat.get("chat_type") or "PRIVATE").upper() != "GROUP",
     )
 
 

@@ -58,14 +58,14 @@ class Dispatcher:
             command, _, arg = text[1:].partition(" ")
             command = command.split("@")[0].lower()
             if active and command in getattr(active, "flow_commands", ()):
-                return await active.handle(_fit(turn, active, command=True))
+                return _in_group(turn, active) or await active.handle(_fit(turn, active, command=True))
             flow = self.commands.get(command)
             if flow is not None:
-                return await flow.start(_fit(turn, flow, command=True), arg.strip())
+                return _in_group(turn, flow) or await flow.start(_fit(turn, flow, command=True), arg.strip())
             return [Reply(f"Mình không biết lệnh /{command}. Gõ /menu để xem những việc mình làm được.",
                           buttons=[Button("📋 Menu", "start:menu")])]
         if active is not None:
-            return await active.handle(_fit(turn, active))
+            return _in_group(turn, active) or await active.handle(_fit(turn, active))
         return await self.fallback.handle(_fit(turn, self.fallback))
 
     async def _button(self, turn: Turn, payload: str) -> list[Reply]:
@@ -74,7 +74,18 @@ class Dispatcher:
         flow = self.flows.get(name)
         if flow is None:
             return [Reply("Lựa chọn này đã cũ. Mời bạn chọn lại từ menu.", buttons=[Button("📋 Menu", "start:menu")])]
-        return await flow.on_button(turn, action, arg)
+        return _in_group(turn, flow) or await flow.on_button(turn, action, arg)
+
+
+PRIVATE_ONLY = ("🔒 Việc này cần thông tin riêng nên mình chỉ làm trong tin nhắn riêng. "
+                "Bạn nhắn riêng cho mình nhé (bấm vào tên bot rồi chọn nhắn tin).")
+
+
+def _in_group(turn: Turn, flow: Flow) -> list[Reply] | None:
+    """Flows with personal data (`private_only = True`) never run in a group chat: nobody else sees it."""
+    if not turn.incoming.is_private and getattr(flow, "private_only", False):
+        return [Reply(PRIVATE_ONLY)]
+    return None
 
 
 def _fit(turn: Turn, flow: Flow, command: bool = False) -> Turn:

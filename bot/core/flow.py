@@ -56,7 +56,8 @@ class Flow(Protocol):
 
     `commands` start it ("/dangky"); payloads "<name>:<action>[:<arg>]" reach `on_button`; while it is
     the active flow every other message reaches `handle`. `menu_label`, when set, puts it on the menu.
-    A flow that sets `accepts_attachments = True` receives pictures and files users send
+    A flow that sets `private_only = True` (personal data: registration, profile, surveys, staff tools)
+    is refused in group chats. A flow that sets `accepts_attachments = True` receives pictures and files users send
     (`Incoming.attachment`); the dispatcher hides them from every other flow.
     """
 

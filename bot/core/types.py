@@ -57,6 +57,7 @@ class Incoming:
     payload: str | None = None
     message_id: str | None = None
     is_staff: bool = False
+    is_private: bool = True  # a one-to-one chat with the bot (False in a group)
     attachment: Attachment | None = None
 
     @property

@@ -35,8 +35,13 @@ def _record(u: User) -> UserRecord:
 
 
 async def touch_user(s: AsyncSession, channel: str, external_id: str, chat_id: str,
-                     display_name: str) -> UserRecord:
-    """Find or create the user; a user who writes to us again is reachable again (not blocked)."""
+                     display_name: str, private: bool = True) -> UserRecord:
+    """Find or create the user; a user who writes to us again is reachable again (not blocked).
+
+    Only a private chat becomes the user's chat: announcements must never go to a group the user wrote
+    in. Someone first seen in a group is reached at their own id (their private chat on Telegram)."""
+    if not private:
+        chat_id = external_id
     user = await s.scalar(select(User).where(User.channel == channel, User.external_id == external_id))
     if user is None:
         user = User(channel=channel, external_id=external_id, chat_id=chat_id,
@@ -50,7 +55,7 @@ async def touch_user(s: AsyncSession, channel: str, external_id: str, chat_id: s
     else:
         if display_name and user.display_name != display_name[:200]:
             user.display_name = display_name[:200]
-        if user.chat_id != chat_id:
+        if private and user.chat_id != chat_id:
             user.chat_id = chat_id
         if user.blocked:
             user.blocked = False
