@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from bot.config import Config
@@ -13,6 +10,7 @@ from bot.core.channel import Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import Services, Turn
 from bot.core.links import LinkSigner
+from bot.core.locks import KeyedLocks
 from bot.core.render import render_for
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
 from bot.knowledge.loader import load_valid_knowledge
@@ -37,7 +35,7 @@ class App:
         self.dispatcher = dispatcher
         self.links = LinkSigner(config.web.public_url, config.web.link_secret, config.web.link_ttl_hours)
         self.channels: dict[str, Channel] = {}
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()  # one turn at a time per user: two quick taps must not both advance a wizard
 
     @classmethod
     async def open(cls, config: Config, migrate: bool = True) -> App:
@@ -59,26 +57,9 @@ class App:
         registered = self.channels.get(channel)
         return registered.capabilities if registered else DEFAULT_CAPABILITIES
 
-    @asynccontextmanager
-    async def _user_lock(self, channel: str, user: str) -> AsyncIterator[None]:
-        """One turn at a time per user (two quick taps must not both advance a wizard). Entries are
-        reference-counted and removed when nobody holds or waits for them."""
-        key = (channel, user)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; replies come back rendered for the channel. [] for a duplicate."""
-        async with self._user_lock(incoming.channel, incoming.user_id):
+        async with self._locks.hold((incoming.channel, incoming.user_id)):
             try:
                 return await self._turn(incoming)
             except Exception:
@@ -132,7 +113,7 @@ class App:
         """
         channel = self.channels[ref.channel]
         user = owner or ref.chat_id
-        async with self._user_lock(ref.channel, user), self.db.unit() as s:
+        async with self._locks.hold((ref.channel, user)), self.db.unit() as s:
             rendered = await self._render(s, ref, file_owner or user, [reply])
             if reply.buttons:
                 options = [[b.label, b.payload] for b in reply.buttons]

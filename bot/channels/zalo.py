@@ -13,13 +13,11 @@ is downloaded here (size cap, timeout) and handed to the core as `Incoming.attac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
 import mimetypes
 import posixpath
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -29,6 +27,7 @@ from aiohttp import web
 from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config, ConfigError
 from bot.core.channel import DeliveryError, MessageHandler, QuotaExceeded, RetryLater
+from bot.core.locks import KeyedLocks
 from bot.core.render import split_text
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 
@@ -133,7 +132,8 @@ class ZaloChannel:
         self.bot_info: dict[str, Any] = {}
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # chat id -> (lock, messages using it)
+        # Serialise one chat's messages (and a redelivery behind its original); idle chats are forgotten.
+        self._locks = KeyedLocks()
 
     def __repr__(self) -> str:
         return f"ZaloChannel(mode={self.mode!r})"
@@ -217,7 +217,7 @@ class ZaloChannel:
 
     async def _process(self, incoming: Incoming, image: tuple[str, str] | None = None) -> None:
         """One message, in order per chat: ask the core, deliver its replies, apologise on failure."""
-        async with self._chat_lock(incoming.chat_id):
+        async with self._locks.hold(incoming.chat_id):
             if image is not None:
                 incoming = await self._with_image(incoming, *image)
             if self.typing and incoming.text:
@@ -239,21 +239,6 @@ class ZaloChannel:
             return incoming
         filename, mime = image_name(url, content_type)
         return replace(incoming, text=caption, attachment=Attachment(filename, data, mime, "image"))
-
-    @contextlib.asynccontextmanager
-    async def _chat_lock(self, chat_id: str) -> AsyncIterator[None]:
-        """Serialise one chat's messages (and a redelivery behind its original); forget idle chats."""
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users <= 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
 
     async def _deliver(self, ref: ChatRef, reply: Reply) -> None:
         """Send one reply, retrying transient failures a few times; never raise into the loop."""
