@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 
 from bot.config import Config
-from bot.core.channel import Channel
+from bot.core.channel import APOLOGY, Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import Services, Turn
 from bot.core.links import LinkSigner
@@ -21,7 +21,6 @@ from handlers.registry import build_flows
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 DEFAULT_CAPABILITIES = ChannelCapabilities()
 
 

@@ -43,7 +43,7 @@ class AnnounceFlow:
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         if not turn.is_staff:
             return refusal()
-        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        command = turn.command
         if command == "baocao":
             return await self._report(turn, arg)
         if command == "huythongbao":

@@ -8,12 +8,12 @@ from pathlib import Path
 import yaml
 
 from bot.config import PACKAGE_ROOT
+from bot.core.flow import MENU_BUTTON as MENU
 from bot.core.flow import Services, Turn
 from bot.core.types import Button, Reply
 from bot.storage.repo import feedback
 from bot.text import clean
 
-MENU = Button("📋 Menu", "start:menu")
 MIN_CHARS, MAX_CHARS = 5, 3000
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.core.flow import MENU_BUTTON as MENU
 from bot.core.flow import Turn
 from bot.core.types import Button, Reply
 from bot.storage.repo import users
@@ -10,7 +11,6 @@ from bot.text import clean
 from handlers.profile_fields import PROFILE_ROLES, ROLES, SECTORS, canonical_province, role_label, sector_label
 
 STEPS = ("province", "commune", "sector", "role", "runs_coop")
-MENU = Button("📋 Menu", "start:menu")
 SKIP = Button("⏭ Giữ nguyên / bỏ qua", "profile:skip")
 QUESTIONS = {
     "province": "Bạn ở tỉnh/thành phố nào? (Gõ tên, ví dụ: Nghệ An, TP. Hồ Chí Minh.)",
@@ -42,7 +42,7 @@ class ProfileFlow:
     menu_label = "👤 Hồ sơ của tôi"
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        command = turn.command
         if command == "tatthongbao":
             return await self._subscribe(turn, False)
         if command == "batthongbao":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.flow import Services, Turn
+from bot.core.flow import MENU_BUTTON, Services, Turn
 from bot.core.types import Button, Reply
 from bot.knowledge.model import TOPICS, Entry
 from bot.knowledge.search import SearchResult
@@ -20,7 +20,6 @@ TOPIC_LABELS = {
     "chuong-trinh": "Nghị quyết, chương trình", "dia-phuong": "Số liệu địa phương",
     "sap-xep-2025": "Sắp xếp bộ máy 2025",
 }
-MENU_BUTTON = Button("📋 Menu", "start:menu")
 
 
 @dataclass

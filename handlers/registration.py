@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PACKAGE_ROOT
+from bot.core.flow import MENU_BUTTON as MENU
 from bot.core.flow import Services, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.documents.dossier import DOCX_MIME, build_dossier
@@ -24,7 +25,6 @@ from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
 from handlers.wizard_form import Form, load_form
 
 KINDS = ("htx", "tht")
-MENU = Button("📋 Menu", "start:menu")
 SHORT_ANSWER_CHARS = 700
 
 
@@ -60,7 +60,7 @@ class RegistrationFlow:
     # --- entry points -----------------------------------------------------------------------------
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        command = turn.command
         if command == "hosocuatoi":
             return await self.my_registrations(turn)
         if command == "xoadulieu":

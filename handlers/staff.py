@@ -5,13 +5,13 @@ Also the one refusal every staff-only flow gives to members: plain, and nothing 
 
 from __future__ import annotations
 
+from bot.core.flow import MENU_BUTTON as MENU
 from bot.core.flow import Turn
-from bot.core.types import Button, Reply
+from bot.core.types import Reply
 from bot.storage.repo import audit, users
 
 REFUSAL = "Xin lỗi, lệnh này chỉ dành cho cán bộ Liên minh HTX."
 ADMIN_ONLY = "Xin lỗi, chỉ quản trị viên mới cấp hoặc thu hồi quyền cán bộ."
-MENU = Button("📋 Menu", "start:menu")
 
 
 def refusal() -> list[Reply]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.flow import Turn
+from bot.core.flow import MENU_BUTTON, Turn
 from bot.core.types import Button, Reply
 
 HELP = (
@@ -25,7 +25,7 @@ class StartFlow:
     menu_label = None
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        command = turn.command
         if command == "trogiup":
             return [self.help(turn)]
         if command == "lienhe":
@@ -70,4 +70,4 @@ class StartFlow:
 
     def contact(self, turn: Turn) -> Reply:
         return Reply(f"Bạn có thể liên hệ {turn.services.config.bot.contact}. Cán bộ sẽ hướng dẫn trực tiếp.",
-                     buttons=[Button("📋 Menu", "start:menu")])
+                     buttons=[MENU_BUTTON])

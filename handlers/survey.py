@@ -36,7 +36,7 @@ class SurveyFlow:
         self.wizards = {sid: Wizard(s.form, self.name) for sid, s in self.surveys.items()}
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        command = turn.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        command = turn.command
         if command == "ketqua":
             return await self.results(turn, arg.strip())
         if command == "guikhaosat":

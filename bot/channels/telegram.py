@@ -47,7 +47,7 @@ from bot.channels.telegram_convert import (
     reply_to_calls,
 )
 from bot.config import ConfigError, TelegramConfig
-from bot.core.channel import DeliveryError, MessageHandler, RecipientBlocked, RetryLater
+from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 
 if TYPE_CHECKING:
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 TEXT_ONLY = "Hiện mình chỉ đọc được tin nhắn dạng chữ. Bạn vui lòng gõ câu hỏi nhé."
 TOO_LARGE = (f"Tệp bạn gửi lớn hơn {MAX_FILE_BYTES // (1024 * 1024)} MB nên mình chưa nhận được. "
              "Bạn vui lòng gửi ảnh hoặc tệp nhỏ hơn nhé.")

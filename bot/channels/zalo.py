@@ -26,7 +26,7 @@ from aiohttp import web
 
 from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config, ConfigError
-from bot.core.channel import DeliveryError, MessageHandler, QuotaExceeded, RetryLater
+from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, QuotaExceeded, RetryLater
 from bot.core.locks import KeyedLocks
 from bot.core.render import split_text
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
@@ -39,7 +39,6 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30.0  # seconds for a whole picture
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/zalo/webhook"
-APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút."
 REPLY_ATTEMPTS = 4  # tries per reply message when Zalo answers 429/5xx or the network fails
 
 

@@ -7,6 +7,9 @@ from typing import Protocol
 
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
 
+# What a user reads when something broke on our side: never silence.
+APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
+
 # The core's entry point as adapters see it: one incoming message in, replies out (already rendered
 # for the channel's capabilities by the core).
 MessageHandler = Callable[[Incoming], Awaitable[list[Reply]]]

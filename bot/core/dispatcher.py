@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.flow import Flow, Turn
+from bot.core.flow import MENU_BUTTON, Flow, Turn
 from bot.core.render import match_option
-from bot.core.types import Button, Reply
+from bot.core.types import Reply
 from bot.text import fold
 
 # What people type instead of commands on channels without a command menu (Zalo, console).
@@ -63,7 +63,7 @@ class Dispatcher:
             if flow is not None:
                 return _in_group(turn, flow) or await flow.start(_fit(turn, flow, command=True), arg.strip())
             return [Reply(f"Mình không biết lệnh /{command}. Gõ /menu để xem những việc mình làm được.",
-                          buttons=[Button("📋 Menu", "start:menu")])]
+                          buttons=[MENU_BUTTON])]
         if active is not None:
             return _in_group(turn, active) or await active.handle(_fit(turn, active))
         return await self.fallback.handle(_fit(turn, self.fallback))
@@ -73,7 +73,7 @@ class Dispatcher:
         action, _, arg = rest.partition(":")
         flow = self.flows.get(name)
         if flow is None:
-            return [Reply("Lựa chọn này đã cũ. Mời bạn chọn lại từ menu.", buttons=[Button("📋 Menu", "start:menu")])]
+            return [Reply("Lựa chọn này đã cũ. Mời bạn chọn lại từ menu.", buttons=[MENU_BUTTON])]
         return _in_group(turn, flow) or await flow.on_button(turn, action, arg)
 
 

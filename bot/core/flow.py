@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.types import Incoming, Reply
+from bot.core.types import Button, Incoming, Reply
 from bot.storage.repo.conversations import ConversationState
 from bot.storage.repo.users import UserRecord
 
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.knowledge.search import SearchIndex
+
+# The way back to the menu, offered under most replies (the start flow handles "start:menu").
+MENU_BUTTON = Button("📋 Menu", "start:menu")
 
 
 @dataclass
@@ -49,6 +52,11 @@ class Turn:
     @property
     def is_staff(self) -> bool:
         return self.incoming.is_staff
+
+    @property
+    def command(self) -> str:
+        """The command word of the message: "/dangky@HtxBot 5" → "dangky"."""
+        return self.incoming.text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
 
 
 class Flow(Protocol):
