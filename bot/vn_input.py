@@ -95,7 +95,7 @@ tax max sex box mix six bus chef car bar sir per
 how hows now low row tow bow cow vow sow mow law laws saw paw down town gown dawn lawn
 test tests best most post cost host list last must lost mist cast vast
 tips tops maps caps cups hits sets bets cats hats lots nets pets pots dots chats chips
-turn born term
+turn born term chair chairs pair
 """)
 # Short English words that are also plain syllables: they say nothing about the message's language.
 EITHER = _words("it to do an in on me he be by so no go hi my am at up")

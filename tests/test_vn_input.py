@@ -125,8 +125,16 @@ def test_sentences_are_decoded_word_by_word(typed: str, meant: str) -> None:
 
 
 def test_output_is_nfc_and_keeps_the_case_of_the_first_letter() -> None:
-    out = decode_typing("Nguowif ddaij dieenj")
-    assert out == unicodedata.normalize("NFC", out) == "Người đại diện"
+    out = decode_typing("Nguowif ddaij dieenj Dduowcj")
+    assert out == unicodedata.normalize("NFC", out) == "Người đại diện Được"
+
+
+def test_every_short_word_decodes_without_error_to_nfc() -> None:
+    letters = "adehinotuwxfsjr"
+    words = [a + b + c for a in letters for b in letters for c in letters] + ["d9u7o75c", "a9", "u66", "o78"]
+    for word in words:
+        out = decode_word(word)
+        assert out == word or (out == unicodedata.normalize("NFC", out) and not out.isascii())
 
 
 @pytest.mark.parametrize("word", ENGLISH + CODES)
@@ -150,6 +158,8 @@ def test_unaccented_syllables_survive(word: str) -> None:
     ("ieen", "iê needs an onset"), ("laa", "â never ends a syllable"), ("giaas", "no such rhyme"),
     ("u7o7c", "a final -c needs a tone"), ("qu7y4", "the hook has nothing to change after qu"),
     ("aa", "â alone is no syllable"), ("fix", "f is no onset"), ("zalo", "z is no onset"),
+    ("lawn", "English, although Telex for lăn"), ("hows", "English, although Telex for hớ"),
+    ("chair", "English, although Telex for chải"), ("xix", "a Roman numeral"),
 ])
 def test_invalid_results_are_not_produced(typed: str, why: str) -> None:
     assert decode_word(typed) == typed, why
