@@ -1,7 +1,8 @@
 """Vietnamese text normalisation for search: NFC, lower-case, diacritics folding, abbreviations.
 
-Farmers type on phones without diacritics, with abbreviations and in capitals; the index and the
-question are both reduced to the same folded, expanded form of ASCII syllables.
+Farmers type on phones without diacritics, with Telex or VNI keys left in ("hopwj", "la6p5"), with
+abbreviations and in capitals; the index and the question are both decoded (see `bot.vn_input`) and
+reduced to the same folded, expanded form of ASCII syllables.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from bot.vn_input import decode_typing
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
@@ -75,8 +78,8 @@ class Lexicon:
 
 
 def tokens(text: str, lexicon: Lexicon | None = None) -> list[str]:
-    """Folded syllables with abbreviations expanded and compound terms added; "92/2024" kept whole."""
-    folded = fold(clean(text))
+    """Folded syllables, Telex/VNI decoded, abbreviations expanded, compound terms added; "92/2024" whole."""
+    folded = fold(decode_typing(clean(text)))
     folded = _DOC_NUMBER.sub(_doc_token, folded)
     out: list[str] = []
     for raw in folded.split():

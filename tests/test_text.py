@@ -35,3 +35,20 @@ def test_compound_terms_are_added_as_one_token_each() -> None:
     assert tokens("lập tổ hợp tác", lexicon)[-1] == "to_hop_tac"
     assert tokens("liên hiệp HTX", lexicon)[-1:] == ["lien_hiep_hop_tac_xa"]
     assert "hop_tac_xa" not in tokens("liên hiệp HTX", lexicon)
+
+
+def test_telex_and_vni_leftovers_give_the_same_tokens_as_vietnamese() -> None:
+    written = tokens("Thành lập HTX cần những gì?", SYN)
+    assert tokens("thanhf laapj HTX caafn nhuwngx gif?", SYN) == written
+    assert tokens("tha2nh la6p5 HTX ca62n nhu7ng4 gi2?", SYN) == written
+    assert tokens("thanh lap htx can nhung gi", SYN) == written
+
+
+def test_decoding_keeps_abbreviations_and_document_numbers() -> None:
+    assert tokens("ddieeuf 5 NĐ 45/2021/NĐ-CP, k dc j", SYN) == [
+        "dieu", "5", "nd", "45/2021", "45", "nd", "cp", "khong", "dc", "j"]
+    assert tokens("HTX cos ĐHTV k", SYN) == ["hop", "tac", "xa", "co", "dai", "hoi", "thanh", "vien", "khong"]
+
+
+def test_english_words_are_not_turned_into_syllables() -> None:
+    assert tokens("email zalo tax box test online") == ["email", "zalo", "tax", "box", "test", "online"]
