@@ -115,6 +115,15 @@ def test_a_basis_without_article_or_date_is_reported(tmp_path: Path) -> None:
     assert any("z: basis checked on 01/01/2027, in the future" in s for s in shown), shown
 
 
+def test_an_entry_resting_only_on_secondary_sources_must_say_so_to_members(tmp_path: Path) -> None:
+    secondary = GOOD.format(id="tin-bao", q="câu tb").replace(
+        "        checked: 2026-11-21\n", "        checked: 2026-11-21\n        secondary: báo điện tử\n")
+    shown = _problems(tmp_path, secondary)
+    assert len(shown) == 1 and "tin-bao: checked only against secondary sources" in shown[0], shown
+    marked = secondary.replace("    reviewed:", "    unconfirmed: Dẫn theo báo chí; hãy hỏi UBND xã.\n    reviewed:")
+    assert _problems(tmp_path, marked, name="marked") == []
+
+
 def test_a_2012_entry_needs_its_end_date_and_then_is_accepted(tmp_path: Path) -> None:
     entry = """\
   - id: luat-cu
@@ -143,7 +152,8 @@ def test_an_editors_note_in_member_text_is_reported(tmp_path: Path) -> None:
 
 def test_kb_stats_counts_entries_checked_against_a_primary_text(tmp_path: Path) -> None:
     text = GOOD.format(id="primary", q="câu p") + GOOD.format(id="secondary", q="câu s").replace(
-        "        checked: 2026-11-21\n", "        checked: 2026-11-21\n        secondary: báo điện tử\n")
+        "        checked: 2026-11-21\n", "        checked: 2026-11-21\n        secondary: báo điện tử\n").replace(
+        "    reviewed:", "    unconfirmed: Dẫn theo báo chí.\n    reviewed:")
     kb = _write(tmp_path, "entries:\n" + text)
     env = {**os.environ, "HTXBOT_KNOWLEDGE__PATH": str(kb)}
     run = subprocess.run([sys.executable, "-m", "bot", "kb", "stats", "--json"], capture_output=True, text=True,

@@ -202,6 +202,9 @@ def _build_entry(raw: dict[str, Any], shown: str, line: int, key_lines: dict[str
     if kind == "answer" and law in RULE_LAWS and not basis:
         report("basis", f"{entry_id}: a law \"{law}\" entry needs 'basis:' (doc, article and clause checked, "
                         "'checked:' date)")
+    if basis and not any(b.primary for b in basis) and not str(raw.get("unconfirmed") or "").strip():
+        report("basis", f"{entry_id}: checked only against secondary sources, so it needs 'unconfirmed:' "
+                        "(what is not certain and whom to ask)")
     if law == "2012" and (not dates["valid_to"] or dates["valid_to"] > REPEALED_LAW_END):
         report("valid_to", f"{entry_id}: a 2012-law entry needs 'valid_to: {REPEALED_LAW_END:%Y-%m-%d}' "
                            "(or earlier): the law is repealed")
