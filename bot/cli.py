@@ -17,6 +17,7 @@ from typing import Any
 from bot.config import Config, ConfigError, load_config
 from bot.core.channel import DeliveryError
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
+from bot.knowledge.model import KnowledgeBase
 
 log = logging.getLogger("htxbot")
 
@@ -158,17 +159,32 @@ def cmd_kb(config: Config, args: argparse.Namespace) -> int:
             "by_topic": dict(sorted(Counter(e.topic for e in kb.entries).items())),
             "by_law": dict(sorted(Counter(e.law for e in kb.entries).items())),
             "phrasings": sum(len(e.questions) for e in kb.entries),
+            "basis": _basis_stats(kb),
         }
         if args.json:
             print(json.dumps(stats, ensure_ascii=False))
         else:
             print(f"{stats['entries']} entries, {stats['phrasings']} phrasings")
-            for key in ("by_topic", "by_law"):
+            for key in ("by_topic", "by_law", "basis"):
                 print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in stats[key].items()))
         return 0
     if args.kb_command == "eval":
         return _eval(config, args)
     return asyncio.run(_unanswered(config, args.limit))
+
+
+def _basis_stats(kb: KnowledgeBase) -> dict[str, int]:
+    """How many answer entries were checked against a primary text, only a secondary one, or not at all."""
+    answers = [e for e in kb.entries if e.kind == "answer"]
+    primary = sum(1 for e in answers if e.checked_against_primary)
+    secondary = sum(1 for e in answers if e.basis and not e.checked_against_primary)
+    return {
+        "answers": len(answers),
+        "checked_primary": primary,
+        "checked_secondary_only": secondary,
+        "not_checked": len(answers) - primary - secondary,
+        "unconfirmed": sum(1 for e in answers if e.unconfirmed),
+    }
 
 
 def _eval(config: Config, args: argparse.Namespace) -> int:

@@ -10,14 +10,31 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.model import KINDS, LAWS, TOPICS, Entry, KnowledgeBase, Source
+from bot.knowledge.model import (
+    KINDS,
+    LAWS,
+    REPEALED_LAW_END,
+    RULE_LAWS,
+    TOPICS,
+    Basis,
+    Entry,
+    KnowledgeBase,
+    Source,
+)
 from bot.text import Lexicon, fold, normalise
 
 ENTRY_KEYS = {
     "id", "topic", "law", "kind", "questions", "answer", "sources", "valid_from", "valid_to", "today",
-    "unconfirmed", "reviewed", "related",
+    "unconfirmed", "reviewed", "related", "basis",
 }
 SOURCE_KEYS = {"doc", "article", "date"}
+BASIS_KEYS = {"doc", "article", "checked", "secondary"}
+# Phrases of editors' working notes, which must never reach a member (compared without diacritics).
+EDITOR_NOTE_PHRASES = (
+    "chua doc", "chua duoc doc", "chua doi chieu", "chua duoc doi chieu", "chua tim thay van ban",
+    "we have not", "not read", "todo", "fixme", "facts.md", "[u]", "[c]",
+)
+MEMBER_TEXT_KEYS = ("answer", "today", "unconfirmed")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 56  # "qa:e:<id>" must fit Telegram's 64-byte callback data
 SKIPPED_FILES = {"synonyms.yaml"}
@@ -181,6 +198,20 @@ def _build_entry(raw: dict[str, Any], shown: str, line: int, key_lines: dict[str
     today_text = str(raw.get("today") or "").strip()
     if law == "2012" and not today_text:
         report("law", f"{entry_id}: a 2012-law entry must say in 'today' what applies under the 2023 law")
+    basis = _basis(raw.get("basis"), entry_id, report)
+    if kind == "answer" and law in RULE_LAWS and not basis:
+        report("basis", f"{entry_id}: a law \"{law}\" entry needs 'basis:' (doc, article and clause checked, "
+                        "'checked:' date)")
+    if basis and not any(b.primary for b in basis) and not str(raw.get("unconfirmed") or "").strip():
+        report("basis", f"{entry_id}: checked only against secondary sources, so it needs 'unconfirmed:' "
+                        "(what is not certain and whom to ask)")
+    if law == "2012" and (not dates["valid_to"] or dates["valid_to"] > REPEALED_LAW_END):
+        report("valid_to", f"{entry_id}: a 2012-law entry needs 'valid_to: {REPEALED_LAW_END:%Y-%m-%d}' "
+                           "(or earlier): the law is repealed")
+    for key in MEMBER_TEXT_KEYS:
+        note = _editor_note(str(raw.get(key) or ""))
+        if note:
+            report(key, f"{entry_id}: '{key}' reads like an editor's note ('{note}'); members see this text")
     related = raw.get("related") or []
     if not isinstance(related, list):
         report("related", f"{entry_id}: 'related' must be a list of ids")
@@ -189,7 +220,7 @@ def _build_entry(raw: dict[str, Any], shown: str, line: int, key_lines: dict[str
         id=entry_id, topic=topic, law=law, kind=kind, questions=tuple(q.strip() for q in questions),
         answer=answer.strip(), sources=tuple(sources), valid_from=dates["valid_from"],
         valid_to=dates["valid_to"], today=today_text, unconfirmed=str(raw.get("unconfirmed") or "").strip(),
-        reviewed=dates["reviewed"], related=tuple(str(r) for r in related), file=shown,
+        reviewed=dates["reviewed"], related=tuple(str(r) for r in related), basis=tuple(basis), file=shown,
         line=key_lines.get("id", line),
     )
 
@@ -212,6 +243,36 @@ def _sources(raw: Any, entry_id: str, report: Any) -> list[Source]:
         out.append(Source(doc=str(item["doc"]).strip(), article=str(item.get("article") or "").strip(),
                           date=when))
     return out
+
+
+def _basis(raw: Any, entry_id: str, report: Any) -> list[Basis]:
+    """`basis:` — a list of {doc, article, checked, secondary?}: what the rule was checked against."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        report("basis", f"{entry_id}: 'basis' must be a list")
+        return []
+    out = []
+    for item in raw:
+        if not isinstance(item, dict):
+            report("basis", f"{entry_id}: every basis is a mapping with doc, article, checked")
+            continue
+        for key in item:
+            if key not in BASIS_KEYS:
+                report("basis", f"{entry_id}: unknown basis key '{key}'")
+        doc, article = str(item.get("doc") or "").strip(), str(item.get("article") or "").strip()
+        checked = _date(item.get("checked"), "basis", entry_id, report)
+        if not doc or not article or not checked:
+            report("basis", f"{entry_id}: every basis needs 'doc', 'article' (article and clause) and 'checked'")
+            continue
+        out.append(Basis(doc=doc, article=article, checked=checked,
+                         secondary=str(item.get("secondary") or "").strip()))
+    return out
+
+
+def _editor_note(text: str) -> str:
+    folded = fold(text)
+    return next((phrase for phrase in EDITOR_NOTE_PHRASES if phrase in folded), "")
 
 
 def _date(value: Any, key: str, entry_id: str, report: Any) -> date | None:
@@ -241,9 +302,14 @@ def _cross_checks(kb: KnowledgeBase, today: date) -> list[Problem]:
         for rel in entry.related:
             if rel not in seen:
                 problems.append(Problem(entry.file, entry.line, f"{entry.id}: unknown related id '{rel}'"))
-        if entry.valid_to and entry.valid_to < today:
+        if entry.valid_to and entry.valid_to < today and not entry.today:
             problems.append(Problem(entry.file, entry.line,
-                                    f"{entry.id}: entry out of force since {entry.valid_to:%d/%m/%Y}"))
+                                    f"{entry.id}: entry out of force since {entry.valid_to:%d/%m/%Y} "
+                                    "and no 'today' saying what applies now"))
+        for basis in entry.basis:
+            if basis.checked > today:
+                problems.append(Problem(entry.file, entry.line,
+                                        f"{entry.id}: basis checked on {basis.checked:%d/%m/%Y}, in the future"))
         if entry.valid_from and entry.valid_to and entry.valid_from > entry.valid_to:
             problems.append(Problem(entry.file, entry.line, f"{entry.id}: valid_from is after valid_to"))
         for question in entry.questions:
