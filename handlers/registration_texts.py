@@ -32,6 +32,7 @@ NO_CONSENT_WITH_DRAFT = (
 STARTED = "Cảm ơn bạn. Bắt đầu nhé! Trong lúc khai: /quaylai, /boqua (câu không bắt buộc), /tiendo, /huy."
 RESUMED = ("Bạn đang khai dở hồ sơ, mình tiếp tục từ câu đang hỏi nhé. "
            "(Muốn bỏ bản này để làm hồ sơ khác: gõ /huy.)")
+LOST = "Bản hồ sơ đang khai không còn (có thể đã bị xoá). Gõ /dangky để bắt đầu lại."
 CANCELLED = "Đã huỷ hồ sơ và xoá phần thông tin đã khai. Khi cần, gõ /dangky để làm lại."
 STOPPED = "Đã dừng. Khi cần, gõ /dangky để bắt đầu."
 DONE = (
