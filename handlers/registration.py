@@ -24,6 +24,7 @@ from handlers import registration_texts as T
 from handlers.qa import answer_question
 from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
 from handlers.wizard_form import Form, load_form
+from handlers.wizard_rules import route_of
 
 KINDS = ("htx", "tht")
 SHORT_ANSWER_CHARS = 700
@@ -201,7 +202,8 @@ class RegistrationFlow:
         data = build_dossier(kind, answers, self.line_names(kind))
         slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:50] or kind
         where = ", ".join(p for p in (answers.get("commune"), answers.get("province")) if p) or "UBND xã"
-        text = (T.DONE.format(name=name, parts=T.PARTS[kind], where=f"UBND {where}") if done
+        parts = T.PARTS[kind] if kind == "htx" else T.THT_PARTS[route_of(answers)[0]]
+        text = (T.DONE.format(name=name, parts=parts, where=f"UBND {where}") if done
                 else T.FILE_AGAIN.format(name=name))
         return Reply(text, buttons=[Button("📂 Hồ sơ của tôi", "reg:my"), MENU],
                      attachment=Attachment(f"ho-so-{slug}.docx", data, DOCX_MIME))

@@ -42,9 +42,15 @@ DONE = (
     "Gõ /hosocuatoi để lấy lại tệp bất cứ lúc nào."
 )
 PARTS = {
-    "htx": "giấy đề nghị đăng ký, danh sách thành viên, danh sách bộ máy quản lý, nghị quyết hội nghị thành lập, "
-           "khung điều lệ, khung phương án sản xuất kinh doanh và danh mục việc cần làm.",
-    "tht": "hợp đồng hợp tác, thông báo thành lập gửi UBND xã và danh mục việc cần làm.",
+    "htx": "giấy đề nghị đăng ký, danh sách thành viên, danh sách người đại diện theo pháp luật, danh sách bộ máy "
+           "quản lý, nghị quyết hội nghị thành lập, khung điều lệ, khung phương án sản xuất kinh doanh và danh mục "
+           "việc cần làm.",
+}
+THT_PARTS = {  # khoản 2 Điều 107 Luật HTX 2023
+    "register": "hồ sơ đăng ký tổ hợp tác theo khoản 1 Điều 58 Nghị định 92/2024/NĐ-CP (giấy đề nghị đăng ký thành "
+                "lập tổ hợp tác, hợp đồng hợp tác, danh sách thành viên, văn bản ủy quyền người đại diện) và danh "
+                "mục việc cần làm.",
+    "contract": "hợp đồng hợp tác, thông báo thành lập gửi UBND xã và danh mục việc cần làm.",
 }
 MY_NONE = "Bạn chưa có hồ sơ đăng ký nào. Gõ /dangky để bắt đầu."
 MY_LIST = "📂 Hồ sơ của bạn (bấm để nhận lại tệp):"

@@ -60,11 +60,13 @@ def equals_total(value: Any, answers: Mapping[str, Any], rule: Rule, form: Form)
 
 
 def each_share_at_most(value: Any, answers: Mapping[str, Any], rule: Rule, form: Form) -> Facts | None:
-    """No record's amount above `max_share` of the list's total."""
+    """No record's amount (of the records whose `role_field` is `role`, if given) above `max_share` of the total."""
     records = value if isinstance(value, list) else _records(answers, rule)
     total = sum(_amount(r, rule) for r in records)
     limit = float(rule.params["max_share"])
-    over = [r for r in records if total and _amount(r, rule) > total * limit]
+    role_field, role = str(rule.params.get("role_field", "role")), rule.params.get("role")
+    checked = [r for r in records if role is None or r.get(role_field, "official") == role]
+    over = [r for r in checked if total and _amount(r, rule) > total * limit]
     if not over:
         return None
     worst = max(over, key=lambda r: _amount(r, rule))
