@@ -36,6 +36,7 @@ STEP_KEYS = {"key", "label", "prompt", "help", "example", "type", "required", "w
              "choices_file", "fields", "rules"}
 RULE_KEYS = {"check", "article", "message", "messages", "kind"}
 CHOICE_TYPES = ("choice", "multi_choice")
+CHOICE_KEYS = {"value", "label", "aliases", "note"}
 
 
 class FormError(ValueError):
@@ -175,9 +176,12 @@ def _choices(path: Path, raw: dict[str, Any], where: str) -> tuple[Choice, ...]:
     for item in items:
         if isinstance(item, str):
             out.append(Choice(item, item))
-        elif isinstance(item, dict) and "label" in item:
+        elif isinstance(item, dict) and "label" in item and not set(item) - CHOICE_KEYS:
             out.append(Choice(str(item.get("value", item["label"])), str(item["label"]),
                               tuple(str(a) for a in item.get("aliases") or ()), str(item.get("note", ""))))
         else:
-            raise FormError(f"{path}: {where}: a choice is a string or a mapping with `label`")
+            odd = ", ".join(str(k) for k in set(item) - CHOICE_KEYS) if isinstance(item, dict) else ""
+            hint = f" (unknown keys: {odd}; a value with a comma must be quoted)" if odd else ""
+            raise FormError(f"{path}: {where}: a choice is a string or a mapping with `label`, `value`, "
+                            f"`aliases`, `note`{hint}")
     return tuple(out)

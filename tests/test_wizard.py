@@ -221,3 +221,11 @@ def test_malformed_forms_are_refused(tmp_path: Path) -> None:
     bad.write_text("id: x\nsteps:\n  - {key: a}\n", encoding="utf-8")
     with pytest.raises(FormError, match="needs `key` and `prompt`"):
         load_form(bad)
+    bad.write_text("id: x\nsteps:\n  - key: a\n    prompt: A?\n    type: choice\n    choices:\n"
+                   "      - {label: Cần Thơ, note: gồm Cần Thơ, Sóc Trăng và Hậu Giang cũ}\n", encoding="utf-8")
+    with pytest.raises(FormError, match="must be quoted"):  # the comma cut the note: a stray key appeared
+        load_form(bad)
+    bad.write_text("id: x\nsteps:\n  - key: a\n    prompt: A?\n    rules: [{check: not_same_as}]\n",
+                   encoding="utf-8")
+    with pytest.raises(FormError, match="article"):  # a rule without the article it rests on
+        load_form(bad)
