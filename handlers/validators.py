@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 
 from bot.text import clean, fold, small_number
+from handlers.diacritics import confirm_question, has_diacritics, restore
 from handlers.wizard_form import Choice
 
 Result = tuple[Any, str]
@@ -49,13 +50,30 @@ def validate_text(text: str, params: Mapping[str, Any]) -> Result:
     if len(value) > high:
         return None, f"Câu trả lời dài quá (tối đa {high} ký tự), bạn viết gọn lại giúp mình."
     prefix = params.get("ensure_prefix")
-    if prefix:  # "Tân Lập" or "htx Tân Lập" → "Hợp tác xã Tân Lập"
-        for alias in sorted([prefix, *params.get("prefix_aliases", [])], key=len, reverse=True):
-            if fold(value).startswith(fold(alias) + " "):
-                value = value[len(alias):].strip()
-                break
-        value = f"{prefix} {value[:1].upper()}{value[1:]}"
+    if prefix:
+        return _with_prefix(value, str(prefix), [str(a) for a in params.get("prefix_aliases", [])])
     return value, ""
+
+
+def _with_prefix(value: str, prefix: str, aliases: list[str]) -> Result:
+    """"Tân Lập" or "htx Tân Lập" → "Hợp tác xã Tân Lập"; a bare "htx" is refused, a one-word or unmarked
+    proper name is confirmed first."""
+    names = sorted([prefix, *aliases], key=len, reverse=True)
+    for alias in names:
+        if fold(value).startswith(fold(alias) + " "):
+            value = value[len(alias):].strip()
+            break
+    if not value or fold(value) in {fold(n) for n in names}:
+        return None, (f"«{value or prefix}» mới là tên loại hình, chưa có tên riêng. Bạn gõ tên riêng, ví dụ: "
+                      "Tân Lập.")
+    own = restore(value.title()) if not has_diacritics(value) else value
+    full = f"{prefix} {own[:1].upper()}{own[1:]}"
+    if len(value.split()) == 1:
+        return NeedsConfirm(full, f"Tên riêng chỉ có một chữ: tên đầy đủ sẽ là «{full}». Đúng vậy không? "
+                                  "Nếu không, bạn bấm «Nhập lại»."), ""
+    if own != value or not has_diacritics(value):
+        return NeedsConfirm(full, confirm_question("Tên", f"{prefix} {value}", full)), ""
+    return full, ""
 
 
 def validate_person_name(text: str, params: Mapping[str, Any]) -> Result:
@@ -63,7 +81,11 @@ def validate_person_name(text: str, params: Mapping[str, Any]) -> Result:
     words = value.split()
     if len(words) < 2 or not all(w.replace("-", "").isalpha() for w in words) or len(value) > 80:
         return None, "Họ tên chỉ gồm chữ cái, có ít nhất họ và tên. Ví dụ: Nguyễn Văn An."
-    return " ".join(w[:1].upper() + w[1:].lower() for w in words), ""
+    name = " ".join(w[:1].upper() + w[1:].lower() for w in words)
+    if has_diacritics(name):
+        return name, ""
+    restored = restore(name)
+    return NeedsConfirm(restored, confirm_question("Họ tên", name, restored)), ""
 
 
 def validate_phone(text: str, params: Mapping[str, Any]) -> Result:
@@ -243,11 +265,16 @@ def validate_commune(text: str, params: Mapping[str, Any]) -> Result:
     folded = fold(raw)
     for prefix, proper in COMMUNE_PREFIXES.items():
         if folded.startswith(prefix + " ") and len(folded) > len(prefix) + 1:
-            return f"{proper} {raw[len(prefix) + 1:].strip().title()}", ""
+            name = raw[len(prefix) + 1:].strip().title()
+            if has_diacritics(name):
+                return f"{proper} {name}", ""
+            value = f"{proper} {restore(name)}"
+            return NeedsConfirm(value, confirm_question("Tên xã, phường", f"{proper} {name}", value)), ""
     if len(raw) < 2 or not any(c.isalpha() for c in raw):
         return None, "Bạn ghi tên xã, phường hoặc đặc khu nơi đặt trụ sở. Ví dụ: xã Tân Lập."
-    name = raw.title()
-    return NeedsConfirm(f"xã {name}", f"Ý bạn là xã {name}? (Nếu là phường, bạn gõ lại: phường {name})"), ""
+    name = raw.title() if has_diacritics(raw) else restore(raw.title())
+    return NeedsConfirm(f"xã {name}", f"Ý bạn là xã {name}? (Nếu là phường, bạn gõ lại: phường {name}; "
+                                      "tên ghi vào hồ sơ phải có dấu)"), ""
 
 
 INDEFINITE = "Không xác định thời hạn"

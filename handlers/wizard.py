@@ -134,7 +134,7 @@ class Wizard:
         if looks_like_question(text):
             return WizardResult([*self._short_answer(text), *self.ask(st)])
         if st.mode == Mode.CONFIRM_VALUE:  # a new answer typed instead of yes/no
-            st.mode, st.pending, st.pending_question = Mode.ASK, None, ""
+            st.mode, st.pending, st.pending_question, st.pending_record = Mode.ASK, None, "", False
         if st.mode == Mode.RECORD_MORE:
             if fold(text).strip(" .!") in DONE_WORDS:
                 return records.finish(self, st)
@@ -433,8 +433,10 @@ def _on_choice(w: Wizard, st: WizardState, rest: str) -> WizardResult:
 
 
 def _on_confirm(w: Wizard, st: WizardState, yes: bool) -> WizardResult:
-    value = st.pending
-    st.pending, st.pending_question, st.mode = None, "", Mode.ASK
+    value, whole_record = st.pending, st.pending_record
+    st.pending, st.pending_question, st.pending_record, st.mode = None, "", False, Mode.ASK
+    if whole_record:
+        return records.confirmed(w, st, value) if yes else WizardResult(w.ask(st))
     return w.store(st, value) if yes else WizardResult(w.ask(st))
 
 

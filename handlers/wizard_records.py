@@ -72,7 +72,13 @@ def _quick(w: Wizard, st: WizardState, step: Step, text: str) -> WizardResult:
     lines = [ln for ln in (clean(x) for x in re.split(r"\n", text)) if ln]
     added, errors = [], []
     for number, line in enumerate(lines, start=1):
-        record, error = parse_record(w, st, step, line)
+        record, error, questions = parse_record(w, st, step, line)
+        if questions and not error and len(lines) == 1:  # "Ý bạn là «Nguyễn Văn An»?" before adding it
+            st.mode, st.pending, st.pending_record = Mode.CONFIRM_VALUE, record, True
+            st.pending_question = "\n".join(questions)
+            return WizardResult(w.ask(st))
+        if questions and not error:
+            error = " ".join(questions) + " " + w.texts["retype_line"]
         if error:
             errors.append(w.texts["line"].format(n=number, error=error) if len(lines) > 1 else error)
             continue
@@ -85,8 +91,18 @@ def _quick(w: Wizard, st: WizardState, step: Step, text: str) -> WizardResult:
     return _after_add(w, st, "\n".join(added + [f"❗ {e}" for e in errors]))
 
 
-def parse_record(w: Wizard, st: WizardState, step: Step, line: str) -> tuple[dict[str, Any], str]:
-    """One line → a validated record, or an error naming what is wrong or missing."""
+def confirmed(w: Wizard, st: WizardState, record: dict[str, Any]) -> WizardResult:
+    """A record typed on one line whose spelling the user has just confirmed: add it to the list."""
+    step = w.step(st)
+    _list(w, st).append(dict(record))
+    st.mode, st.record, st.field_index = Mode.RECORD_MORE, {}, 0
+    return _after_add(w, st, w.texts["added"].format(item=_item(step), n=len(_list(w, st)),
+                                                      line=record_line(step, record)))
+
+
+def parse_record(w: Wizard, st: WizardState, step: Step, line: str) -> tuple[dict[str, Any], str, list[str]]:
+    """One line → a validated record, or an error naming what is wrong or missing; and the spellings to
+    confirm (names typed without diacritics)."""
     sep = ";" if ";" in line else ","
     pieces = [p.strip() for p in re.sub(r"(\d),(\d)(?=\s*(?:ty|tỷ|tỉ|trieu|triệu|tr)\b)", r"\1.\2", line).split(sep)]
     pieces = [p for p in pieces if p]
@@ -114,9 +130,10 @@ def _looks_like(w: Wizard, st: WizardState, fld: Step, piece: str) -> bool:
     return bool(test and test(piece))
 
 
-def _validate_record(w: Wizard, st: WizardState, step: Step, raw: dict[str, str]) -> tuple[dict[str, Any], str]:
+def _validate_record(w: Wizard, st: WizardState, step: Step,
+                     raw: dict[str, str]) -> tuple[dict[str, Any], str, list[str]]:
     record: dict[str, Any] = {}
-    missing = []
+    missing, questions = [], []
     for fld in step.fields:
         if fld.key not in raw:
             if "default" in fld.params:
@@ -126,11 +143,13 @@ def _validate_record(w: Wizard, st: WizardState, step: Step, raw: dict[str, str]
             continue
         value, error = w.validate(st, fld, raw[fld.key])
         if error:
-            return {}, f"{fld.title}: {error}"
+            return {}, f"{fld.title}: {error}", []
+        if isinstance(value, NeedsConfirm) and fld.type in TEXT_TYPES:
+            questions.append(value.question)
         record[fld.key] = value.value if isinstance(value, NeedsConfirm) else value
     if missing:
-        return {}, f"{w.texts['quick_bad']} ({w.texts['missing'].format(fields=', '.join(missing))})."
-    return record, ""
+        return {}, f"{w.texts['quick_bad']} ({w.texts['missing'].format(fields=', '.join(missing))}).", []
+    return record, "", questions
 
 
 def duplicate(w: Wizard, st: WizardState, fld: Step, value: Any) -> str:

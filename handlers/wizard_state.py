@@ -65,6 +65,7 @@ class WizardState:
     field_index: int = 0                                    # which field of that record is asked
     pending: Any = None                                     # an answer waiting for "Ý bạn là …?"
     pending_question: str = ""
+    pending_record: bool = False   # the pending answer is a whole record typed on one line
     returning: bool = False        # editing from the summary: back to the summary after this answer
     mode_before_cancel: Mode = Mode.ASK
     picked: list[Any] | None = None  # multi-choice ticks not yet confirmed
@@ -73,7 +74,8 @@ class WizardState:
         """A plain JSON-able dict (what the flow stores)."""
         return {"form": self.form, "step_index": self.step_index, "mode": self.mode.value, "answers": self.answers,
                 "record": self.record, "field_index": self.field_index, "pending": self.pending,
-                "pending_question": self.pending_question, "returning": self.returning,
+                "pending_question": self.pending_question,
+                "pending_record": self.pending_record, "returning": self.returning,
                 "mode_before_cancel": self.mode_before_cancel.value, "picked": self.picked}
 
     @classmethod
@@ -84,6 +86,7 @@ class WizardState:
                    mode=_mode(named.get("mode")), answers=dict(named.get("answers") or {}),
                    record=dict(named.get("record") or {}), field_index=int(named.get("field_index") or 0),
                    pending=named.get("pending"), pending_question=str(named.get("pending_question") or ""),
+                   pending_record=bool(named.get("pending_record")),
                    returning=bool(named.get("returning")), mode_before_cancel=_mode(named.get("mode_before_cancel")),
                    picked=named.get("picked"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -423,3 +424,28 @@ async def test_a_form_left_for_the_menu_resumes_at_the_same_step(tmp_path: Path)
         assert "vẫn đang được lưu" in no_consent_note
     finally:
         await app.close()
+
+
+async def test_names_typed_without_diacritics_are_confirmed_with_them_before_the_dossier(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1"]:
+        await chat.say(message)
+    assert "chưa có tên riêng" in await chat.say("htx")  # a bare type name is not a name
+    asked = await chat.say("htx tan lap")
+    assert "«Hợp tác xã Tân Lập»" in asked and "có dấu" in asked
+    await chat.say("có")
+    for message in ["/boqua", "/boqua", "Quảng Trị"]:
+        await chat.say(message)
+    assert "«xã Tân Lập»" in await chat.say("xa tan lap")
+    await chat.say("có")
+    for message in ["Thôn 3", "0912345678", "/boqua", "1, 3"]:
+        await chat.say(message)
+    member = await chat.say("nguyen van an, 15/03/1980, 001080012345, thon 3, 20 trieu")
+    assert "«Nguyễn Văn An»" in member and "Đã thêm" not in member
+    added = await chat.say("có")
+    assert "Đã thêm thành viên 1: Nguyễn Văn An" in added
+    async with app.db.unit() as s:
+        answers = (await s.execute(text("SELECT answers FROM registrations"))).scalar()
+    stored = json.loads(answers) if isinstance(answers, str) else answers
+    assert stored["name"] == "Hợp tác xã Tân Lập" and stored["commune"] == "xã Tân Lập"
+    assert stored["members"][0]["name"] == "Nguyễn Văn An"

@@ -120,7 +120,8 @@ def test_provinces_after_the_2025_merger() -> None:
 
 
 def test_commune_names() -> None:
-    assert validate_commune("xa tan lap", {}) == ("xã Tan Lap", "")
+    value, _ = validate_commune("xa tan lap", {})  # typed without marks: restored, to be confirmed
+    assert isinstance(value, NeedsConfirm) and value.value == "xã Tân Lập" and "phải có dấu" in value.question
     assert validate_commune("Phường Đông Hà", {}) == ("phường Đông Hà", "")
     value, _ = validate_commune("Tân Lập", {})
     assert isinstance(value, NeedsConfirm) and value.value == "xã Tân Lập"
@@ -210,3 +211,18 @@ def test_contract_terms_and_the_tht_route() -> None:
     assert route_of({**capital, "term": "11 tháng", "state_support": "no"})[0] == "contract"
     assert route_of({"members": [{}, {}], "term": "5 năm", "state_support": "no"})[0] == "contract"
     assert route_of({"members": [{}, {}], "term": "6 tháng", "state_support": "yes"})[0] == "register"
+
+
+def test_names_without_diacritics_are_restored_for_confirmation_and_bare_type_names_refused() -> None:
+    value, _ = validate_person_name("nguyen van an", {})
+    assert value == NeedsConfirm("Nguyễn Văn An", value.question) and "«Nguyễn Văn An»" in value.question
+    assert validate_person_name("Nguyễn Văn An", {}) == ("Nguyễn Văn An", "")
+    htx = {"ensure_prefix": "Hợp tác xã", "prefix_aliases": ["htx", "hop tac xa"]}
+    refused, error = validate_text("htx", htx)
+    assert refused is None and "chưa có tên riêng" in error
+    one_word, _ = validate_text("Bình Minh", htx)
+    assert one_word == "Hợp tác xã Bình Minh"
+    single, _ = validate_text("Bình", htx)
+    assert isinstance(single, NeedsConfirm) and "một chữ" in single.question
+    unmarked, _ = validate_text("htx tan lap", htx)
+    assert isinstance(unmarked, NeedsConfirm) and unmarked.value == "Hợp tác xã Tân Lập"
