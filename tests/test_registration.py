@@ -119,7 +119,7 @@ async def test_complete_htx_run_over_a_channel_without_buttons_gets_a_link(app: 
 
 async def found_tht(chat: Chat, term: str, members: list[str], support: str) -> tuple[str, str]:
     """A THT run in the chat; returns what was said once the route was decided, and at the end."""
-    for message in ["/dangky", "2", "1", "rau an toàn Tân Lập", "Cùng sản xuất và tiêu thụ rau an toàn", term,
+    for message in ["/dangky", "2", "1", "rau an toàn Tân Lập", "Cùng sản xuất và tiêu thụ rau an toàn", "3, 13", term,
                     "Quảng Trị", "phường Đông Hà", "Khu phố 1", "0987654321", *members, "xong"]:
         await chat.say(message)
     route = await chat.say(support)
@@ -140,7 +140,7 @@ async def test_tht_with_capital_and_a_24_month_contract_gets_the_registration_ro
     assert "khoản 1 Điều 58 Nghị định 92/2024/NĐ-CP" in done and "văn bản ủy quyền" in done
     content = docx_text(chat.last[0])
     for expected in ("GIẤY ĐỀ NGHỊ ĐĂNG KÝ THÀNH LẬP TỔ HỢP TÁC", "HỢP ĐỒNG HỢP TÁC", "DANH SÁCH THÀNH VIÊN TỔ HỢP TÁC",
-                     "VĂN BẢN ỦY QUYỀN", "Tổ hợp tác Rau an toàn Tân Lập", "24 tháng",
+                     "VĂN BẢN ỦY QUYỀN", "Tổ hợp tác Rau an toàn Tân Lập", "24 tháng", "(0118)",
                      "phường Đông Hà, tỉnh Quảng Trị", "10.000.000 đồng", "66,7%", "33,3%", "100,0%",
                      "15.000.000 đồng (Bằng chữ: Mười lăm triệu đồng)", "Quốc tịch: Việt Nam",
                      "Tổ trưởng: Trần Thị Bình", "khoản 2 Điều 22 Luật HTX 2023", "điểm a khoản 2 Điều 18"):
@@ -449,3 +449,32 @@ async def test_names_typed_without_diacritics_are_confirmed_with_them_before_the
     stored = json.loads(answers) if isinstance(answers, str) else answers
     assert stored["name"] == "Hợp tác xã Tân Lập" and stored["commune"] == "xã Tân Lập"
     assert stored["members"][0]["name"] == "Nguyễn Văn An"
+
+
+def test_every_page_of_the_dossier_shows_the_same_figures_and_the_member_table_is_landscape() -> None:
+    from docx.enum.section import WD_ORIENT
+
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": amount, "role": "official"}
+              for n, amount in enumerate((20_000_000, 20_000_000, 20_000_000, 20_000_000, 25_000_000), 1)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 105_000_000,
+               "governance": "full", "chair": "Thành Viên 1", "board": ["Thành Viên 2", "Thành Viên 3"],
+               "director": "Thành Viên 1", "supervisor": "Thành Viên 4", "legal_rep": "Thành Viên 1",
+               "meeting_chair": "Thành Viên 1", "meeting_secretary": "Thành Viên 5"}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    content = "\n".join([p.text for p in doc.paragraphs] + cells)
+    words = "105.000.000 đồng (Bằng chữ: Một trăm linh năm triệu đồng)"
+    assert content.count(words) >= 4  # application, member list, resolution, charter
+    assert "100.000.000" not in content
+    shares = [r.cells[7].text for r in doc.tables[1].rows[1:-1]]
+    assert shares == ["19,1%", "19,1%", "19,0%", "19,0%", "23,8%"]  # rounded so that they add up to 100,0%
+    assert doc.tables[1].rows[-1].cells[7].text == "100,0%"
+    assert [s.orientation for s in doc.sections][:3] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    for expected in ("Quốc tịch: Việt Nam", "Thông tin đăng ký thuế", "DANH SÁCH NGƯỜI ĐẠI DIỆN THEO PHÁP LUẬT",
+                     "Chủ tọa: Thành Viên 1", "Thư ký: Thành Viên 5", "Giám đốc do Hội đồng quản trị bổ nhiệm",
+                     "kiêm Giám đốc"):
+        assert expected in content, expected
+    assert "Giám đốc: Thành Viên 1 — số phiếu" not in content  # not elected by the conference (full model)

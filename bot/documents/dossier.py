@@ -161,7 +161,7 @@ def members_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[st
     layout.title(doc, "DANH SÁCH THÀNH VIÊN CHÍNH THỨC, THÀNH VIÊN LIÊN KẾT GÓP VỐN", text_or_blank(a.get("name")))
     rows = member_rows(a) or [(n, "", "", "", "", "", "", "", "") for n in range(1, 6)]
     layout.table(doc, ("STT", "Họ và tên", "Ngày sinh", "Số định danh cá nhân", "Địa chỉ", "Loại thành viên",
-                       "Vốn góp", "Tỷ lệ", "Chữ ký"), rows, 11, (1, 4.2, 2.4, 3.4, 5.2, 2.4, 3.3, 1.6, 2.2),
+                       "Vốn góp", "Tỷ lệ", "Chữ ký"), rows, 11, (1.2, 4.0, 2.4, 3.4, 5.0, 2.4, 3.3, 1.8, 2.2),
                  bold_last=bool(a.get("members")))
     layout.line(doc, "Vốn điều lệ (tổng vốn góp)", money_with_words(capital(a)))
     layout.signature(doc, "Người đại diện theo pháp luật", str(a.get("legal_rep") or ""))

@@ -111,7 +111,7 @@ def contract(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[str, s
     layout.line(doc, "Địa chỉ", ", ".join(p for p in (a.get("address"), place(a)) if p))
     layout.line(doc, "Điện thoại", a.get("phone"))
     layout.heading(doc, "Điều 2. Thành viên và phần góp vốn")
-    member_table(doc, a, (0.9, 3.2, 2.1, 2.7, 3.1, 2.6, 1.4), signed=False)
+    member_table(doc, a, (1.1, 3.1, 2.1, 2.7, 2.9, 2.5, 1.6), signed=False)
     layout.line(doc, "Tổng giá trị phần góp vốn", money_with_words(total_of(members)) or
                 ("Các thành viên không góp vốn, chỉ góp sức lao động" if members else ""))
     layout.heading(doc, "Điều 3. Người đại diện (tổ trưởng)")
@@ -135,7 +135,7 @@ def contract(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[str, s
 def members_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[str, str]) -> None:
     layout.national_heading(doc)
     layout.title(doc, "DANH SÁCH THÀNH VIÊN TỔ HỢP TÁC", text_or_blank(a.get("name")))
-    member_table(doc, a, (1, 4.4, 2.4, 3.4, 5.6, 3.6, 1.7, 3.4), signed=True)
+    member_table(doc, a, (1.2, 4.4, 2.4, 3.4, 5.4, 3.4, 1.9, 3.6), signed=True)
     layout.signature(doc, "Người đại diện tổ hợp tác", str(a.get("representative") or ""))
 
 
