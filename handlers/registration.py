@@ -202,8 +202,9 @@ class RegistrationFlow:
         data = build_dossier(kind, answers, self.line_names(kind))
         slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:50] or kind
         where = ", ".join(p for p in (answers.get("commune"), answers.get("province")) if p) or "UBND xã"
-        parts = T.PARTS[kind] if kind == "htx" else T.THT_PARTS[route_of(answers)[0]]
-        text = (T.DONE.format(name=name, parts=parts, where=f"UBND {where}") if done
+        route = "htx" if kind == "htx" else route_of(answers)[0]
+        parts = T.PARTS["htx"] if kind == "htx" else T.THT_PARTS[route]
+        text = (T.DONE.format(name=name, parts=parts, next_step=T.NEXT_STEP[route], where=f"UBND {where}") if done
                 else T.FILE_AGAIN.format(name=name))
         return Reply(text, buttons=[Button("📂 Hồ sơ của tôi", "reg:my"), MENU],
                      attachment=Attachment(f"ho-so-{slug}.docx", data, DOCX_MIME))
