@@ -229,3 +229,10 @@ def test_malformed_forms_are_refused(tmp_path: Path) -> None:
                    encoding="utf-8")
     with pytest.raises(FormError, match="article"):  # a rule without the article it rests on
         load_form(bad)
+
+
+def test_a_draft_saved_with_the_old_one_letter_keys_still_resumes(wizard: Wizard) -> None:
+    old = {"form": "demo", "i": 4, "mode": "ask", "a": {"name": "Tổ rau", "model": "simple"}, "rec": {}, "sub": 0}
+    assert "Bước 4/6 · Vốn" in wizard.resume(old)[0].text
+    wizard.on_text(old, "50 triệu")
+    assert state(old).answers["capital"] == 50_000_000 and "a" not in old and old["step_index"] == 5

@@ -60,6 +60,9 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
     layout.bullets(doc, [
         f"Mẫu giấy đề nghị hiện hành: tệp này trình bày theo bố cục mẫu của Thông tư 09/2024/TT-BKHĐT nhưng không "
         f"phải bản mẫu chính thức — {CHECK}.",
+        "Thành viên Hội đồng quản trị, Giám đốc, thành viên Ban kiểm soát hoặc kiểm soát viên không được có quan hệ "
+        "gia đình với nhau theo điểm c khoản 1, 2, 3 Điều 62 Luật HTX 2023 — tệp này không kiểm tra được điều "
+        "này, bạn kiểm tra trước khi bầu.",
         "Góp đủ vốn đã cam kết chậm nhất 06 tháng kể từ ngày HTX được cấp Giấy chứng nhận đăng ký "
         "(khoản 4 Điều 74 Luật HTX 2023).",
         f"Mã ngành theo VSIC 2018 (Quyết định 27/2018/QĐ-TTg); ngành ghi «cần tra mã» phải tra trước khi nộp — "
