@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import yaml
+
+from bot.config import PACKAGE_ROOT
 from bot.text import clean, fold
 
 SECTORS: dict[str, str] = {
@@ -21,16 +24,9 @@ ROLES: dict[str, str] = {
 }
 PROFILE_ROLES = ("member", "manager")  # what a user may pick; staff/admin are granted
 
-# The 34 provincial units from 1 July 2025 (Nghị quyết 202/2025/QH15).
-PROVINCES = (
-    "Hà Nội", "Huế", "Hải Phòng", "Đà Nẵng", "TP. Hồ Chí Minh", "Cần Thơ", "Lai Châu", "Điện Biên",
-    "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Cao Bằng", "Tuyên Quang",
-    "Lào Cai", "Thái Nguyên", "Phú Thọ", "Bắc Ninh", "Hưng Yên", "Ninh Bình", "Quảng Trị", "Quảng Ngãi",
-    "Gia Lai", "Khánh Hòa", "Lâm Đồng", "Đắk Lắk", "Đồng Nai", "Tây Ninh", "Vĩnh Long", "Đồng Tháp",
-    "Cà Mau", "An Giang",
-)
-_ALIASES = {"ho chi minh": "TP. Hồ Chí Minh", "hcm": "TP. Hồ Chí Minh", "tphcm": "TP. Hồ Chí Minh",
-            "sai gon": "TP. Hồ Chí Minh", "thua thien hue": "Huế", "dak lak": "Đắk Lắk", "ha noi": "Hà Nội"}
+# The 34 provincial units from 1 July 2025: the project's one list, knowledge/forms/provinces.yaml (also used
+# by the registration forms). Profiles and announcement audiences store its short label ("Nghệ An").
+PROVINCE_FILE = PACKAGE_ROOT / "knowledge" / "forms" / "provinces.yaml"
 _PREFIXES = ("thanh pho ", "tp. ", "tp ", "tinh ")
 
 
@@ -42,11 +38,22 @@ def _key(text: str) -> str:
     return key
 
 
-_BY_KEY = {_key(p): p for p in PROVINCES} | _ALIASES
+def _load() -> tuple[tuple[str, ...], dict[str, str]]:
+    choices = yaml.safe_load(PROVINCE_FILE.read_text(encoding="utf-8"))["choices"]
+    labels = tuple(str(c["label"]) for c in choices)
+    by_key: dict[str, str] = {}
+    for c in choices:  # former provinces (aliases) lead to the province they were merged into
+        for name in (c["label"], c["value"], *(c.get("aliases") or ())):
+            by_key.setdefault(_key(str(name)), str(c["label"]))
+    return labels, by_key
+
+
+PROVINCES, _BY_KEY = _load()
 
 
 def canonical_province(text: str) -> tuple[str, bool]:
-    """The official name for what the user typed, and whether it was recognised."""
+    """The province's label for what the user typed (a former province gives the one it merged into), and
+    whether it was recognised."""
     name = clean(text)[:100]
     found = _BY_KEY.get(_key(name))
     return (found, True) if found else (name, False)

@@ -2,7 +2,8 @@
 
 The questions are data (knowledge/forms/htx.yaml, tht.yaml) run by the generic wizard; this flow adds the
 consent step, keeps a draft row per registration, builds the dossier, lists the user's dossiers and erases
-their data on request. Flow state: {"stage": intro|consent|wizard, "kind", "reg_id", "w": wizard data}.
+their data on request. Flow state: {"stage": intro|consent|wizard, "kind", "reg_id"}. Where the form stands
+(the wizard state) is kept in one place only: the draft row, read and written on every answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from handlers import registration_texts as T
 from handlers.qa import answer_question
 from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
 from handlers.wizard_form import Form, load_form
+from handlers.wizard_rules import route_of
 
 KINDS = ("htx", "tht")
 SHORT_ANSWER_CHARS = 700
@@ -71,8 +73,10 @@ class RegistrationFlow:
         data = copy.deepcopy(turn.state.data)  # nested dicts: give the state a fresh object to save
         text = turn.incoming.text
         if data.get("stage") == "wizard":
-            wizard = self.wizards[data["kind"]]
-            return await self.after_wizard(turn, data, wizard.on_text(data["w"], text))
+            state = await self.form_state(turn, data)
+            if state is None:
+                return self.lost(turn)
+            return await self.after_wizard(turn, data, state, self.wizards[data["kind"]].on_text(state, text))
         if text.strip().startswith("/"):  # /huy, /quaylai … before the form has started
             turn.finish()
             return [Reply(T.STOPPED, buttons=[MENU])]
@@ -87,9 +91,10 @@ class RegistrationFlow:
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
         data = copy.deepcopy(turn.state.data) if turn.state.flow == self.name else {}
         if action == "w":
-            if data.get("stage") != "wizard":
+            state = await self.form_state(turn, data) if data.get("stage") == "wizard" else None
+            if state is None:
                 return [Reply("Lựa chọn này đã cũ. Gõ /dangky để tiếp tục.", buttons=[MENU])]
-            return await self.after_wizard(turn, data, self.wizards[data["kind"]].on_button(data["w"], arg))
+            return await self.after_wizard(turn, data, state, self.wizards[data["kind"]].on_button(state, arg))
         if action == "kind" and arg in KINDS:
             return self.ask_consent(turn, arg)
         if action == "consent" and data.get("stage") == "consent":
@@ -111,13 +116,10 @@ class RegistrationFlow:
 
     async def intro_or_resume(self, turn: Turn) -> list[Reply]:
         """Resume the form where the user left it (even after the menu, another flow or a restart)."""
-        data = turn.state.data
-        if turn.state.flow == self.name and data.get("stage") == "wizard":
-            return [Reply(T.RESUMED), *self.wizards[data["kind"]].resume(copy.deepcopy(data["w"]))]
         draft = await repo.latest_draft(turn.db, turn.incoming.channel, turn.incoming.user_id)
         if draft is not None and draft.kind in self.wizards:
-            turn.begin(self.name, {"stage": "wizard", "kind": draft.kind, "reg_id": draft.id, "w": draft.wizard_state})
-            return [Reply(T.RESUMED), *self.wizards[draft.kind].resume(copy.deepcopy(draft.wizard_state))]
+            turn.begin(self.name, {"stage": "wizard", "kind": draft.kind, "reg_id": draft.id})
+            return [Reply(T.RESUMED), *self.wizards[draft.kind].resume(draft.wizard_state)]
         turn.begin(self.name, {"stage": "intro"})
         return [Reply(T.INTRO, buttons=[Button("🏢 Lập hợp tác xã (HTX)", "reg:kind:htx"),
                                         Button("👥 Lập tổ hợp tác (THT)", "reg:kind:tht"),
@@ -156,10 +158,23 @@ class RegistrationFlow:
         wizard = self.wizards[kind]
         state = wizard.new_state()
         result = wizard.start(state)
-        turn.begin(self.name, {"stage": "wizard", "kind": kind, "reg_id": reg_id, "w": state})
+        await repo.save_draft(turn.db, reg_id, turn.incoming.channel, turn.incoming.user_id,
+                              wizard.answers(state), state)
+        turn.begin(self.name, {"stage": "wizard", "kind": kind, "reg_id": reg_id})
         return [Reply(T.STARTED), *result.replies]
 
-    async def after_wizard(self, turn: Turn, data: dict[str, Any], result: WizardResult) -> list[Reply]:
+    async def form_state(self, turn: Turn, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The wizard state of the conversation's draft (None when the draft is gone, e.g. erased)."""
+        if data.get("kind") not in self.wizards or not isinstance(data.get("reg_id"), int):
+            return None
+        return await repo.draft_state(turn.db, data["reg_id"], turn.incoming.channel, turn.incoming.user_id)
+
+    def lost(self, turn: Turn) -> list[Reply]:
+        turn.finish()
+        return [Reply(T.LOST, buttons=[MENU])]
+
+    async def after_wizard(self, turn: Turn, data: dict[str, Any], state: dict[str, Any],
+                           result: WizardResult) -> list[Reply]:
         """Persist what the wizard changed; on DONE complete the row and send the file, on CANCELLED erase it."""
         channel, user = turn.incoming.channel, turn.incoming.user_id
         if result.status == CANCELLED:
@@ -168,12 +183,12 @@ class RegistrationFlow:
             return [Reply(T.CANCELLED, buttons=[MENU])]
         wizard = self.wizards[data["kind"]]
         if result.status == DONE:
-            answers = wizard.answers(data["w"])
+            answers = wizard.answers(state)
             await repo.complete(turn.db, data["reg_id"], channel, user, answers)
             turn.finish()
             return [self.dossier_reply(data["kind"], answers, done=True)]
-        await repo.save_draft(turn.db, data["reg_id"], channel, user, data["w"]["a"], data["w"])
-        turn.state.data = data
+        await repo.save_draft(turn.db, data["reg_id"], channel, user, wizard.answers(state), state)
+        turn.state.data = {k: data[k] for k in ("stage", "kind", "reg_id")}
         return result.replies
 
     # --- files, list, erase ---------------------------------------------------------------------
@@ -187,7 +202,9 @@ class RegistrationFlow:
         data = build_dossier(kind, answers, self.line_names(kind))
         slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:50] or kind
         where = ", ".join(p for p in (answers.get("commune"), answers.get("province")) if p) or "UBND xã"
-        text = (T.DONE.format(name=name, parts=T.PARTS[kind], where=f"UBND {where}") if done
+        route = "htx" if kind == "htx" else route_of(answers)[0]
+        parts = T.PARTS["htx"] if kind == "htx" else T.THT_PARTS[route]
+        text = (T.DONE.format(name=name, parts=parts, next_step=T.NEXT_STEP[route], where=f"UBND {where}") if done
                 else T.FILE_AGAIN.format(name=name))
         return Reply(text, buttons=[Button("📂 Hồ sơ của tôi", "reg:my"), MENU],
                      attachment=Attachment(f"ho-so-{slug}.docx", data, DOCX_MIME))

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 
 from bot.text import clean, fold, small_number
+from handlers.diacritics import confirm_question, has_diacritics, restore
 from handlers.wizard_form import Choice
 
 Result = tuple[Any, str]
@@ -24,8 +25,6 @@ Validator = Callable[[str, Mapping[str, Any]], Result]
 
 # Law in force: Law on Cooperatives 17/2023/QH15 (from 01/07/2024).
 MIN_MEMBERS = {"htx": 5, "tht": 2}  # Art. 4(7): ≥ 05 official members; Art. 4(21): THT ≥ 02 members
-MAX_MEMBER_SHARE = 0.30  # Art. 74(1): one member ≤ 30% of an HTX's charter capital
-MAX_ASSOCIATE_SHARE = 0.30  # Art. 74(2): all capital-contributing associate members together ≤ 30%
 
 
 class NeedsConfirm(NamedTuple):
@@ -51,13 +50,30 @@ def validate_text(text: str, params: Mapping[str, Any]) -> Result:
     if len(value) > high:
         return None, f"Câu trả lời dài quá (tối đa {high} ký tự), bạn viết gọn lại giúp mình."
     prefix = params.get("ensure_prefix")
-    if prefix:  # "Tân Lập" or "htx Tân Lập" → "Hợp tác xã Tân Lập"
-        for alias in sorted([prefix, *params.get("prefix_aliases", [])], key=len, reverse=True):
-            if fold(value).startswith(fold(alias) + " "):
-                value = value[len(alias):].strip()
-                break
-        value = f"{prefix} {value[:1].upper()}{value[1:]}"
+    if prefix:
+        return _with_prefix(value, str(prefix), [str(a) for a in params.get("prefix_aliases", [])])
     return value, ""
+
+
+def _with_prefix(value: str, prefix: str, aliases: list[str]) -> Result:
+    """"Tân Lập" or "htx Tân Lập" → "Hợp tác xã Tân Lập"; a bare "htx" is refused, a one-word or unmarked
+    proper name is confirmed first."""
+    names = sorted([prefix, *aliases], key=len, reverse=True)
+    for alias in names:
+        if fold(value).startswith(fold(alias) + " "):
+            value = value[len(alias):].strip()
+            break
+    if not value or fold(value) in {fold(n) for n in names}:
+        return None, (f"«{value or prefix}» mới là tên loại hình, chưa có tên riêng. Bạn gõ tên riêng, ví dụ: "
+                      "Tân Lập.")
+    own = restore(value.title()) if not has_diacritics(value) else value
+    full = f"{prefix} {own[:1].upper()}{own[1:]}"
+    if len(value.split()) == 1:
+        return NeedsConfirm(full, f"Tên riêng chỉ có một chữ: tên đầy đủ sẽ là «{full}». Đúng vậy không? "
+                                  "Nếu không, bạn bấm «Nhập lại»."), ""
+    if own != value or not has_diacritics(value):
+        return NeedsConfirm(full, confirm_question("Tên", f"{prefix} {value}", full)), ""
+    return full, ""
 
 
 def validate_person_name(text: str, params: Mapping[str, Any]) -> Result:
@@ -65,7 +81,11 @@ def validate_person_name(text: str, params: Mapping[str, Any]) -> Result:
     words = value.split()
     if len(words) < 2 or not all(w.replace("-", "").isalpha() for w in words) or len(value) > 80:
         return None, "Họ tên chỉ gồm chữ cái, có ít nhất họ và tên. Ví dụ: Nguyễn Văn An."
-    return " ".join(w[:1].upper() + w[1:].lower() for w in words), ""
+    name = " ".join(w[:1].upper() + w[1:].lower() for w in words)
+    if has_diacritics(name):
+        return name, ""
+    restored = restore(name)
+    return NeedsConfirm(restored, confirm_question("Họ tên", name, restored)), ""
 
 
 def validate_phone(text: str, params: Mapping[str, Any]) -> Result:
@@ -212,7 +232,7 @@ def match_choice(text: str, choices: Sequence[Choice], cutoff: float = 80) -> tu
         names = [choice.label, choice.value, *choice.aliases]
         if folded in (fold(n) for n in names):
             return choice, False
-    if len(folded) < 3:
+    if len(folded) < 3 or any(ch.isdigit() for ch in folded):  # "24 tháng" is not a typo of "12 tháng"
         return None, False
     names = {fold(n): c for c in choices for n in (c.label, *c.aliases)}
     best = process.extractOne(folded, list(names), scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -245,17 +265,45 @@ def validate_commune(text: str, params: Mapping[str, Any]) -> Result:
     folded = fold(raw)
     for prefix, proper in COMMUNE_PREFIXES.items():
         if folded.startswith(prefix + " ") and len(folded) > len(prefix) + 1:
-            return f"{proper} {raw[len(prefix) + 1:].strip().title()}", ""
+            name = raw[len(prefix) + 1:].strip().title()
+            if has_diacritics(name):
+                return f"{proper} {name}", ""
+            value = f"{proper} {restore(name)}"
+            return NeedsConfirm(value, confirm_question("Tên xã, phường", f"{proper} {name}", value)), ""
     if len(raw) < 2 or not any(c.isalpha() for c in raw):
         return None, "Bạn ghi tên xã, phường hoặc đặc khu nơi đặt trụ sở. Ví dụ: xã Tân Lập."
-    name = raw.title()
-    return NeedsConfirm(f"xã {name}", f"Ý bạn là xã {name}? (Nếu là phường, bạn gõ lại: phường {name})"), ""
+    name = raw.title() if has_diacritics(raw) else restore(raw.title())
+    return NeedsConfirm(f"xã {name}", f"Ý bạn là xã {name}? (Nếu là phường, bạn gõ lại: phường {name}; "
+                                      "tên ghi vào hồ sơ phải có dấu)"), ""
+
+
+INDEFINITE = "Không xác định thời hạn"
+_TERM = re.compile(r"(\d{1,3})\s*(thang|nam)")
+
+
+def term_months(text: str) -> int | None:
+    """Months of a contract term ("18 tháng" → 18, "2 năm" → 24); None for an indefinite term."""
+    match = _TERM.search(fold(clean(text)))
+    if not match:
+        return None
+    return int(match.group(1)) * (12 if match.group(2) == "nam" else 1)
+
+
+def validate_term(text: str, params: Mapping[str, Any]) -> Result:
+    """A contract term: "18 tháng", "2 năm", or no fixed term ("không xác định thời hạn")."""
+    folded = fold(clean(text))
+    if re.search(r"khong (xac dinh )?(thoi )?han|vo thoi han|vo han|lau dai", folded):
+        return INDEFINITE, ""
+    match = _TERM.fullmatch(folded.strip(" ."))
+    if match and int(match.group(1)) > 0:
+        return f"{int(match.group(1))} {'năm' if match.group(2) == 'nam' else 'tháng'}", ""
+    return None, "Bạn ghi thời hạn theo tháng hoặc năm, hoặc «không xác định thời hạn». Ví dụ: 18 tháng, 3 năm."
 
 
 VALIDATORS: dict[str, Validator] = {
     "text": validate_text, "person_name": validate_person_name, "phone": validate_phone, "email": validate_email,
     "id_number": validate_id_number, "date": validate_date, "money": validate_money, "number": validate_number,
-    "rating": validate_rating, "province": validate_province, "commune": validate_commune,
+    "rating": validate_rating, "province": validate_province, "commune": validate_commune, "term": validate_term,
 }
 
 # What a piece of a one-line record looks like, so "An, 12/03/1980, 0010…, thôn 3, 20tr" can be split.
@@ -305,35 +353,7 @@ def check_unique_ids(answers: Mapping[str, Any], params: Mapping[str, Any]) -> l
     return problems
 
 
-def check_capital_shares(answers: Mapping[str, Any], params: Mapping[str, Any]) -> list[Problem]:
-    """One member ≤ 30% and all capital-contributing associates together ≤ 30% of charter capital (Art. 74)."""
-    capital = answers.get(params.get("capital_key", "charter_capital"))
-    if not capital:
-        return []
-    key = params.get("members_key", "members")
-    problems = [Problem(key, f"{m.get('name')} góp {format_money(m['contribution'])}, quá 30% vốn điều lệ "
-                             f"({format_money(int(capital * MAX_MEMBER_SHARE))}) (khoản 1 Điều 74 Luật HTX 2023).")
-                for m in _members(answers, params) if (m.get("contribution") or 0) > capital * MAX_MEMBER_SHARE]
-    associates = sum(m.get("contribution") or 0 for m in _members(answers, params) if m.get("role") == "associate")
-    if associates > capital * MAX_ASSOCIATE_SHARE:
-        problems.append(Problem(key, f"Tổng vốn của thành viên liên kết góp vốn ({format_money(associates)}) quá 30% "
-                                     "vốn điều lệ (khoản 2 Điều 74 Luật HTX 2023)."))
-    return problems
-
-
-def check_share_limit(value: Any, answers: Mapping[str, Any], params: Mapping[str, Any]) -> str:
-    """Field check for one contribution as it is typed: within 30% of the charter capital already given."""
-    capital = answers.get(params.get("capital_key", "charter_capital"))
-    if capital and isinstance(value, int) and value > capital * MAX_MEMBER_SHARE:
-        return (f"Mỗi thành viên góp không quá 30% vốn điều lệ, tức tối đa "
-                f"{format_money(int(capital * MAX_MEMBER_SHARE))} với vốn điều lệ {format_money(capital)} "
-                "(khoản 1 Điều 74 Luật HTX 2023). Ví dụ: 20 triệu.")
-    return ""
-
-
-FORM_CHECKS: dict[str, FormCheck] = {
-    "min_members": check_min_members, "unique_ids": check_unique_ids, "capital_shares": check_capital_shares,
-}
-FIELD_CHECKS: dict[str, Callable[[Any, Mapping[str, Any], Mapping[str, Any]], str]] = {
-    "share_limit": check_share_limit,
-}
+# Checks that span several answers (capital total, caps, governance) are rules declared in the form files
+# beside their steps: see handlers/wizard_rules.py.
+FORM_CHECKS: dict[str, FormCheck] = {"min_members": check_min_members, "unique_ids": check_unique_ids}
+FIELD_CHECKS: dict[str, Callable[[Any, Mapping[str, Any], Mapping[str, Any]], str]] = {}

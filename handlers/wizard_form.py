@@ -19,6 +19,7 @@ A form file looks like this (every key except `key`, `prompt` and `type` is opti
         choices_from: members                # choices built from the names in a records step
         fields: [...]                        # the sub-steps of one record (type: records)
         min_items: 5                         # anything else goes to `params` for the validator
+        rules: [...]                         # rules spanning several answers, see handlers/wizard_rules.py
 
 Types `province` and `commune` are plain validators; `province` reads its list from `choices_file`.
 """
@@ -32,8 +33,10 @@ from typing import Any
 import yaml
 
 STEP_KEYS = {"key", "label", "prompt", "help", "example", "type", "required", "when", "choices",
-             "choices_file", "fields"}
+             "choices_file", "fields", "rules"}
+RULE_KEYS = {"check", "article", "message", "messages", "kind"}
 CHOICE_TYPES = ("choice", "multi_choice")
+CHOICE_KEYS = {"value", "label", "aliases", "note"}
 
 
 class FormError(ValueError):
@@ -51,6 +54,18 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A rule across answers: which check, the article it rests on and what to tell the user."""
+
+    check: str
+    article: str
+    message: str = ""
+    messages: dict[str, str] = field(default_factory=dict)  # inform rules: one message per case
+    inform: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Step:
     """One question. For `type: records`, `fields` are the questions asked for each record."""
 
@@ -65,6 +80,7 @@ class Step:
     choices: tuple[Choice, ...] = ()
     fields: tuple[Step, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
 
     @property
     def title(self) -> str:
@@ -127,10 +143,24 @@ def _step(path: Path, raw: Any, where: str) -> Step:
     if kind == "records" and not fields:
         raise FormError(f"{path}: {where}: a records step needs `fields`")
     params = {k: v for k, v in raw.items() if k not in STEP_KEYS}
+    rules = tuple(_rule(path, r, f"{where}.rules[{i}]") for i, r in enumerate(raw.get("rules") or []))
     return Step(key=str(raw["key"]), prompt=str(raw["prompt"]).strip(), type=kind, label=str(raw.get("label", "")),
                 help=str(raw.get("help", "")).strip(), example=str(raw.get("example", "")),
                 required=bool(raw.get("required", True)), when=dict(raw.get("when") or {}), choices=choices,
-                fields=fields, params=params)
+                fields=fields, params=params, rules=rules)
+
+
+def _rule(path: Path, raw: Any, where: str) -> Rule:
+    from handlers.wizard_rules import RULE_CHECKS
+
+    if not isinstance(raw, dict) or raw.get("check") not in RULE_CHECKS:
+        raise FormError(f"{path}: {where}: a rule needs `check`, one of {', '.join(RULE_CHECKS)}")
+    inform = raw.get("kind") == "inform"
+    if not raw.get("article") or not (raw.get("messages") if inform else raw.get("message")):
+        raise FormError(f"{path}: {where}: a rule needs the `article` it rests on and its `message`")
+    return Rule(check=str(raw["check"]), article=str(raw["article"]), message=str(raw.get("message", "")),
+                messages={str(k): str(v) for k, v in (raw.get("messages") or {}).items()}, inform=inform,
+                params={k: v for k, v in raw.items() if k not in RULE_KEYS})
 
 
 def _choices(path: Path, raw: dict[str, Any], where: str) -> tuple[Choice, ...]:
@@ -146,9 +176,12 @@ def _choices(path: Path, raw: dict[str, Any], where: str) -> tuple[Choice, ...]:
     for item in items:
         if isinstance(item, str):
             out.append(Choice(item, item))
-        elif isinstance(item, dict) and "label" in item:
+        elif isinstance(item, dict) and "label" in item and not set(item) - CHOICE_KEYS:
             out.append(Choice(str(item.get("value", item["label"])), str(item["label"]),
                               tuple(str(a) for a in item.get("aliases") or ()), str(item.get("note", ""))))
         else:
-            raise FormError(f"{path}: {where}: a choice is a string or a mapping with `label`")
+            odd = ", ".join(str(k) for k in set(item) - CHOICE_KEYS) if isinstance(item, dict) else ""
+            hint = f" (unknown keys: {odd}; a value with a comma must be quoted)" if odd else ""
+            raise FormError(f"{path}: {where}: a choice is a string or a mapping with `label`, `value`, "
+                            f"`aliases`, `note`{hint}")
     return tuple(out)

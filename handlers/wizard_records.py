@@ -15,6 +15,7 @@ from bot.core.types import Button, Reply
 from bot.text import clean, fold, small_number
 from handlers.validators import LOOKS_LIKE, NeedsConfirm, match_choice
 from handlers.wizard_form import Step
+from handlers.wizard_state import Action, Mode, WizardState
 from handlers.wizard_texts import record_line
 
 if TYPE_CHECKING:
@@ -27,72 +28,88 @@ def _item(step: Step) -> str:
     return str(step.params.get("item", "mục"))
 
 
-def _list(w: Wizard, data: dict[str, Any]) -> list[dict[str, Any]]:
-    return data["a"].setdefault(w.step(data).key, [])
+def _list(w: Wizard, st: WizardState) -> list[dict[str, Any]]:
+    return st.answers.setdefault(w.step(st).key, [])
 
 
-def on_text(w: Wizard, data: dict[str, Any], text: str) -> WizardResult:
-    step = w.step(data)
-    if data["sub"] == 0 and step.params.get("quick", True) and re.search(r"[,;\n]", text):
-        return _quick(w, data, step, text)
-    return w.accept(data, w.field(data), text)
+def on_text(w: Wizard, st: WizardState, text: str) -> WizardResult:
+    step = w.step(st)
+    if st.field_index == 0 and step.params.get("quick", True) and re.search(r"[,;\n]", text):
+        return _quick(w, st, step, text)
+    return w.accept(st, w.field(st), text)
 
 
-def store_field(w: Wizard, data: dict[str, Any], value: Any) -> WizardResult:
+def store_field(w: Wizard, st: WizardState, value: Any) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    step = w.step(data)
-    fld = step.fields[data["sub"]]
+    step = w.step(st)
+    fld = step.fields[st.field_index]
     if value not in (None, ""):
-        data["rec"][fld.key] = value
-    data["sub"] += 1
-    if data["sub"] < len(step.fields):
-        data["mode"] = "ask"
-        return WizardResult(w.ask(data))
-    records = _list(w, data)
-    records.append(data["rec"])
-    data.update(rec={}, sub=0, mode="record_more")
+        st.record[fld.key] = value
+    st.field_index += 1
+    if st.field_index < len(step.fields):
+        st.mode = Mode.ASK
+        return WizardResult(w.ask(st))
+    records = _list(w, st)
+    records.append(st.record)
+    st.record, st.field_index, st.mode = {}, 0, Mode.RECORD_MORE
     notice = w.texts["added"].format(item=_item(step), n=len(records), line=record_line(step, records[-1]))
-    return _after_add(w, data, notice)
+    return _after_add(w, st, notice)
 
 
-def _after_add(w: Wizard, data: dict[str, Any], notice: str) -> WizardResult:
+def _after_add(w: Wizard, st: WizardState, notice: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    step = w.step(data)
-    if len(_list(w, data)) >= int(step.params.get("max_items", 10_000)):
-        return finish(w, data, notice)
-    return WizardResult(w.ask(data, notice))
+    step = w.step(st)
+    if len(_list(w, st)) >= int(step.params.get("max_items", 10_000)):
+        return finish(w, st, notice)
+    return WizardResult(w.ask(st, notice))
 
 
-def _quick(w: Wizard, data: dict[str, Any], step: Step, text: str) -> WizardResult:
+def _quick(w: Wizard, st: WizardState, step: Step, text: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
     lines = [ln for ln in (clean(x) for x in re.split(r"\n", text)) if ln]
     added, errors = [], []
     for number, line in enumerate(lines, start=1):
-        record, error = parse_record(w, data, step, line)
+        record, error, questions = parse_record(w, st, step, line)
+        if questions and not error and len(lines) == 1:  # "Ý bạn là «Nguyễn Văn An»?" before adding it
+            st.mode, st.pending, st.pending_record = Mode.CONFIRM_VALUE, record, True
+            st.pending_question = "\n".join(questions)
+            return WizardResult(w.ask(st))
+        if questions and not error:
+            error = " ".join(questions) + " " + w.texts["retype_line"]
         if error:
             errors.append(w.texts["line"].format(n=number, error=error) if len(lines) > 1 else error)
             continue
-        _list(w, data).append(record)
-        added.append(w.texts["added"].format(item=_item(step), n=len(_list(w, data)), line=record_line(step, record)))
+        _list(w, st).append(record)
+        added.append(w.texts["added"].format(item=_item(step), n=len(_list(w, st)), line=record_line(step, record)))
     if not added:
-        data.update(mode="ask", rec={}, sub=0)
-        return WizardResult(w.ask(data, "\n".join(f"❗ {e}" for e in errors)))
-    data.update(mode="record_more", rec={}, sub=0)
-    return _after_add(w, data, "\n".join(added + [f"❗ {e}" for e in errors]))
+        st.mode, st.record, st.field_index = Mode.ASK, {}, 0
+        return WizardResult(w.ask(st, "\n".join(f"❗ {e}" for e in errors)))
+    st.mode, st.record, st.field_index = Mode.RECORD_MORE, {}, 0
+    return _after_add(w, st, "\n".join(added + [f"❗ {e}" for e in errors]))
 
 
-def parse_record(w: Wizard, data: dict[str, Any], step: Step, line: str) -> tuple[dict[str, Any], str]:
-    """One line → a validated record, or an error naming what is wrong or missing."""
+def confirmed(w: Wizard, st: WizardState, record: dict[str, Any]) -> WizardResult:
+    """A record typed on one line whose spelling the user has just confirmed: add it to the list."""
+    step = w.step(st)
+    _list(w, st).append(dict(record))
+    st.mode, st.record, st.field_index = Mode.RECORD_MORE, {}, 0
+    return _after_add(w, st, w.texts["added"].format(item=_item(step), n=len(_list(w, st)),
+                                                      line=record_line(step, record)))
+
+
+def parse_record(w: Wizard, st: WizardState, step: Step, line: str) -> tuple[dict[str, Any], str, list[str]]:
+    """One line → a validated record, or an error naming what is wrong or missing; and the spellings to
+    confirm (names typed without diacritics)."""
     sep = ";" if ";" in line else ","
     pieces = [p.strip() for p in re.sub(r"(\d),(\d)(?=\s*(?:ty|tỷ|tỉ|trieu|triệu|tr)\b)", r"\1.\2", line).split(sep)]
     pieces = [p for p in pieces if p]
     assigned: dict[str, str] = {}
     rest: list[str] = []
     for piece in pieces:
-        target = next((f for f in step.fields if f.key not in assigned and _looks_like(w, data, f, piece)), None)
+        target = next((f for f in step.fields if f.key not in assigned and _looks_like(w, st, f, piece)), None)
         if target is None:
             rest.append(piece)
         else:
@@ -102,20 +119,21 @@ def parse_record(w: Wizard, data: dict[str, Any], step: Step, line: str) -> tupl
         if rest:
             assigned[fld.key] = ", ".join(rest) if n == len(texts) - 1 else rest.pop(0)
             rest = [] if n == len(texts) - 1 else rest
-    return _validate_record(w, data, step, assigned)
+    return _validate_record(w, st, step, assigned)
 
 
-def _looks_like(w: Wizard, data: dict[str, Any], fld: Step, piece: str) -> bool:
+def _looks_like(w: Wizard, st: WizardState, fld: Step, piece: str) -> bool:
     if fld.type == "choice":
-        choice, _ = match_choice(piece, w.choices(data, fld), cutoff=90)
+        choice, _ = match_choice(piece, w.choices(st, fld), cutoff=90)
         return choice is not None
     test = LOOKS_LIKE.get(fld.type)
     return bool(test and test(piece))
 
 
-def _validate_record(w: Wizard, data: dict[str, Any], step: Step, raw: dict[str, str]) -> tuple[dict[str, Any], str]:
+def _validate_record(w: Wizard, st: WizardState, step: Step,
+                     raw: dict[str, str]) -> tuple[dict[str, Any], str, list[str]]:
     record: dict[str, Any] = {}
-    missing = []
+    missing, questions = [], []
     for fld in step.fields:
         if fld.key not in raw:
             if "default" in fld.params:
@@ -123,145 +141,143 @@ def _validate_record(w: Wizard, data: dict[str, Any], step: Step, raw: dict[str,
             elif fld.required:
                 missing.append(fld.title[:1].lower() + fld.title[1:])
             continue
-        value, error = w.validate(data, fld, raw[fld.key])
+        value, error = w.validate(st, fld, raw[fld.key])
         if error:
-            return {}, f"{fld.title}: {error}"
+            return {}, f"{fld.title}: {error}", []
+        if isinstance(value, NeedsConfirm) and fld.type in TEXT_TYPES:
+            questions.append(value.question)
         record[fld.key] = value.value if isinstance(value, NeedsConfirm) else value
     if missing:
-        return {}, f"{w.texts['quick_bad']} ({w.texts['missing'].format(fields=', '.join(missing))})."
-    return record, ""
+        return {}, f"{w.texts['quick_bad']} ({w.texts['missing'].format(fields=', '.join(missing))}).", []
+    return record, "", questions
 
 
-def duplicate(w: Wizard, data: dict[str, Any], fld: Step, value: Any) -> str:
+def duplicate(w: Wizard, st: WizardState, fld: Step, value: Any) -> str:
     """Error text when `value` is already used by another record of the current records step."""
-    step = w.step(data)
-    for n, record in enumerate(data["a"].get(step.key) or [], start=1):
+    step = w.step(st)
+    for n, record in enumerate(st.answers.get(step.key) or [], start=1):
         if record.get(fld.key) == value:
             return w.texts["duplicate"].format(value=value, item=_item(step), n=n, name=record.get("name", ""))
     return ""
 
 
-def back(w: Wizard, data: dict[str, Any]) -> bool:
+def back(w: Wizard, st: WizardState) -> bool:
     """Step back inside a records step; False when the previous step should be shown instead."""
-    step = w.step(data)
-    if data["mode"] == "ask" and data["sub"] > 0:
-        data["sub"] -= 1
-        data["rec"].pop(step.fields[data["sub"]].key, None)
+    step = w.step(st)
+    if st.mode == Mode.ASK and st.field_index > 0:
+        st.field_index -= 1
+        st.record.pop(step.fields[st.field_index].key, None)
         return True
-    records = data["a"].get(step.key) or []
-    if data["mode"] == "ask" and records:
-        data["mode"] = "record_more"
+    records = st.answers.get(step.key) or []
+    if st.mode == Mode.ASK and records:
+        st.mode = Mode.RECORD_MORE
         return True
-    if data["mode"] == "record_more" and records:
-        data.update(rec=records.pop(), sub=len(step.fields) - 1, mode="ask")
-        data["rec"].pop(step.fields[-1].key, None)
+    if st.mode == Mode.RECORD_MORE and records:
+        st.record, st.field_index, st.mode = records.pop(), len(step.fields) - 1, Mode.ASK
+        st.record.pop(step.fields[-1].key, None)
         return True
     return False
 
 
-def finish(w: Wizard, data: dict[str, Any], notice: str = "") -> WizardResult:
+def finish(w: Wizard, st: WizardState, notice: str = "") -> WizardResult:
     from handlers.wizard import WizardResult
 
-    step = w.step(data)
-    count, low = len(data["a"].get(step.key) or []), int(step.params.get("min_items", 0))
+    step = w.step(st)
+    count, low = len(st.answers.get(step.key) or []), int(step.params.get("min_items", 0))
     errors = [w.texts["min_items"].format(min=low, item=_item(step), n=count)] if count < low else []
-    errors += [p.message for p in w.problems(data) if p.step == step.key and count >= low]
+    errors += [p.message for p in w.state_problems(st) if p.step == step.key and count >= low]
     if errors:
-        data["mode"] = "record_more"
-        return WizardResult(w.ask(data, "\n".join(filter(None, [notice, *(f"❗ {e}" for e in errors)]))))
-    result = w.advance(data)
+        st.mode = Mode.RECORD_MORE
+        return WizardResult(w.ask(st, "\n".join(filter(None, [notice, *(f"❗ {e}" for e in errors)]))))
+    result = w.advance(st)
     if notice:
         result.replies[0] = Reply(f"{notice}\n\n{result.replies[0].text}", result.replies[0].buttons)
     return result
 
 
-def ask_more(w: Wizard, data: dict[str, Any]) -> Reply:
-    step = w.step(data)
-    records = data["a"].get(step.key) or []
+def ask_more(w: Wizard, st: WizardState) -> Reply:
+    step = w.step(st)
+    records = st.answers.get(step.key) or []
     item = _item(step)
-    lines = [f"📝 {w.progress(data)} · {step.title}", w.texts["list_head"].format(item=item, n=len(records))]
+    lines = [f"📝 {w.progress(st)} · {step.title}", w.texts["list_head"].format(item=item, n=len(records))]
     lines += [f"{n}. {record_line(step, r)}" for n, r in enumerate(records, start=1)]
     lines.append(w.texts["more_q"].format(item=item))
-    buttons = [Button(w.texts["more"].format(item=item), w.pay("more")), Button(w.texts["finish"], w.pay("fin"))]
+    buttons = [Button(w.texts["more"].format(item=item), w.pay(Action.ADD)),
+               Button(w.texts["finish"], w.pay(Action.FINISH))]
     if records:
-        buttons.append(Button(w.texts["delete"].format(item=item), w.pay("del")))
+        buttons.append(Button(w.texts["delete"].format(item=item), w.pay(Action.DELETE_MENU)))
     return Reply("\n".join(lines), buttons)
 
 
-def ask_delete(w: Wizard, data: dict[str, Any]) -> Reply:
-    step = w.step(data)
-    records = data["a"].get(step.key) or []
-    buttons = [Button(f"🗑 {n + 1}. {r.get('name', '')}"[:60], w.pay("rm", n)) for n, r in enumerate(records)]
-    return Reply(w.texts["delete_q"].format(item=_item(step)), [*buttons, Button(w.texts["back"], w.pay("b"))])
+def ask_delete(w: Wizard, st: WizardState) -> Reply:
+    step = w.step(st)
+    records = st.answers.get(step.key) or []
+    buttons = [Button(f"🗑 {n + 1}. {r.get('name', '')}"[:60], w.pay(Action.REMOVE, n)) for n, r in enumerate(records)]
+    return Reply(w.texts["delete_q"].format(item=_item(step)), [*buttons, Button(w.texts["back"], w.pay(Action.BACK))])
 
 
-def on_more(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
+def on_more(w: Wizard, st: WizardState, rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    data.update(mode="ask", rec={}, sub=0)
-    return WizardResult(w.ask(data))
+    st.mode, st.record, st.field_index = Mode.ASK, {}, 0
+    return WizardResult(w.ask(st))
 
 
-def on_delete_menu(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
+def on_remove(w: Wizard, st: WizardState, rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    data["mode"] = "record_delete"
-    return WizardResult(w.ask(data))
-
-
-def on_remove(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
-    from handlers.wizard import WizardResult
-
-    records = data["a"].get(w.step(data).key) or []
+    records = st.answers.get(w.step(st).key) or []
     if small_number(rest) is not None and int(rest) < len(records):
         records.pop(int(rest))
-    data["mode"] = "record_more"
-    return WizardResult(w.ask(data))
+    st.mode = Mode.RECORD_MORE
+    return WizardResult(w.ask(st))
 
 
 # --- multi choice -------------------------------------------------------------------------------
 
-def parse_multi(w: Wizard, step: Step, text: str) -> tuple[list[str], str]:
+def parse_multi(w: Wizard, st: WizardState, step: Step, text: str) -> tuple[list[str], str]:
     """ "1, 3" (numbers of the listed options) or names separated by commas; unknown names kept if allowed."""
+    options = w.choices(st, step)
     numbers = re.findall(r"\d+", text)
     if numbers and re.fullmatch(r"[\d\s,;.&+va]+", fold(text)):
         picked = [int(n) - 1 for n in numbers]
-        if all(0 <= n < len(step.choices) for n in picked):
-            return list(dict.fromkeys(step.choices[n].value for n in picked)), ""
-        return [], f"Bạn chọn các số từ 1 đến {len(step.choices)}. {w.texts['multi_hint']}"
+        if all(0 <= n < len(options) for n in picked):
+            return list(dict.fromkeys(options[n].value for n in picked)), ""
+        return [], f"Bạn chọn các số từ 1 đến {len(options)}. {w.texts['multi_hint']}"
     values = []
     for piece in (p.strip() for p in re.split(r"[,;\n]", text) if p.strip()):
-        choice, _ = match_choice(piece, step.choices)
+        choice, _ = match_choice(piece, options)
         if choice is not None:
             values.append(choice.value)
         elif step.params.get("allow_other") and len(piece) >= 3:
             values.append(piece)
         else:
-            return [], w.texts["bad_choice"].format(choices=", ".join(c.label for c in step.choices[:6]) + "…")
+            return [], w.texts["bad_choice"].format(choices=", ".join(c.label for c in options[:6]) + "…")
     return list(dict.fromkeys(values)), ""
 
 
-def on_toggle(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
+def on_toggle(w: Wizard, st: WizardState, rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
     pos, _, n = rest.partition(":")
-    step = w.step(data)
-    if pos != w.pos(data) or small_number(n) is None or int(n) >= len(step.choices):
-        return WizardResult(w.ask(data, w.texts["stale"]))
-    chosen = list(data["multi"] if "multi" in data else data["a"].get(step.key) or [])
-    value = step.choices[int(n)].value
+    step = w.step(st)
+    options = w.choices(st, step)
+    if pos != w.pos(st) or small_number(n) is None or int(n) >= len(options):
+        return WizardResult(w.ask(st, w.texts["stale"]))
+    chosen = list(st.picked if st.picked is not None else st.answers.get(step.key) or [])
+    value = options[int(n)].value
     chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
-    data["multi"] = chosen
-    return WizardResult(w.ask(data))
+    st.picked = chosen
+    return WizardResult(w.ask(st))
 
 
-def on_multi_done(w: Wizard, data: dict[str, Any], rest: str) -> WizardResult:
+def on_multi_done(w: Wizard, st: WizardState, rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    step = w.step(data)
-    chosen = list(data["multi"] if "multi" in data else data["a"].get(step.key) or [])
-    if rest != w.pos(data):
-        return WizardResult(w.ask(data, w.texts["stale"]))
+    step = w.step(st)
+    chosen = list(st.picked if st.picked is not None else st.answers.get(step.key) or [])
+    if rest != w.pos(st):
+        return WizardResult(w.ask(st, w.texts["stale"]))
     if not chosen and step.required:
-        return WizardResult(w.ask(data, w.texts["required"]))
-    return w.store(data, chosen)
+        return WizardResult(w.ask(st, w.texts["required"]))
+    return w.store(st, chosen)

@@ -50,6 +50,7 @@ DEFAULT_TEXTS = {
     "min_items": "Cần ít nhất {min:02d} {item}; danh sách mới có {n}.",
     "missing": "thiếu {fields}",
     "line": "Dòng {n}: {error}",
+    "retype_line": "Bạn gõ lại dòng này với tên có dấu.",
     "quick_bad": "Mình chưa tách được các thông tin trên dòng này",
     "duplicate": "{value} đã có ở {item} {n} ({name}). Mỗi người chỉ khai một lần.",
 }

@@ -84,5 +84,27 @@ async def test_unsubscribe_and_back_changes_the_audience(app: App) -> None:
 async def test_unknown_province_is_kept_as_typed(app: App) -> None:
     chat = Chat(app)
     await chat.say("lan", "/hoso")
-    replies = await chat.say("lan", "Bình Dương")
-    assert "chưa nhận ra «Bình Dương»" in chat.text(replies)
+    replies = await chat.say("lan", "Atlantis")
+    assert "chưa nhận ra «Atlantis»" in chat.text(replies)
+
+
+async def test_a_former_province_is_saved_as_the_one_it_merged_into(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("lan", "/hoso")
+    replies = await chat.say("lan", "Bình Dương")  # merged into Hồ Chí Minh City on 01/07/2025
+    assert "chưa nhận ra" not in chat.text(replies)
+    for _ in range(4):
+        await chat.press("lan", "profile:skip")
+    assert (await profile(app, "lan")).province == "TP. Hồ Chí Minh"
+
+
+def test_one_province_list_for_forms_profiles_and_audiences() -> None:
+    from handlers.profile_fields import PROVINCES, canonical_province
+    from handlers.wizard_form import load_form
+    from tests.conftest import ROOT
+
+    form = load_form(ROOT / "knowledge" / "forms" / "htx.yaml").step("province")
+    assert form is not None and [c.label for c in form.choices] == list(PROVINCES) and len(PROVINCES) == 34
+    merged = {c.label: c.note for c in form.choices if c.note.count(",")}  # notes naming three former provinces
+    assert merged["Cần Thơ"] == "gồm Cần Thơ, Sóc Trăng và Hậu Giang cũ" and len(merged) == 6
+    assert canonical_province("soc trang") == ("Cần Thơ", True)

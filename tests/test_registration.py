@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def press(chat: Chat, label_start: str) -> str:
 async def found_htx(chat: Chat) -> int:
     """A newcomer's whole HTX run, typed as on a phone; returns the number of messages sent."""
     script = ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "quang tri", "có", "xã Tân Lập", "Thôn 3",
-              "0912 345 678", "bo qua", "1, 3", "100 triệu", *MEMBERS, "xong", "1", "1", "1", "2", "1", "1"]
+              "0912 345 678", "bo qua", "1, 3", *MEMBERS, "xong", "100 triệu", "1", "1", "2, 3", "1", "4", "/boqua",
+              "1", "1", "2", "1"]
     for message in script:
         await chat.say(message)
     return len(script)
@@ -57,7 +59,7 @@ async def test_newcomer_founds_an_htx_in_under_30_messages_with_buttons(app: App
     consent = await chat.say(payload=press(chat, "🏢 Lập hợp tác xã"))
     assert "Nghị định 13/2023/NĐ-CP" in consent and "/xoadulieu" in consent
     first = await chat.say(payload=press(chat, "✅ Đồng ý"))
-    assert "Bước 1/14 · Tên HTX" in first
+    assert "Bước 1/16 · Tên HTX" in first
     sent = 3
     for message in ["Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3", "0912345678", "/boqua"]:
         await chat.say(message)
@@ -65,22 +67,29 @@ async def test_newcomer_founds_an_htx_in_under_30_messages_with_buttons(app: App
     await chat.say(payload=press(chat, "Trồng lúa"))
     await chat.say(payload=press(chat, "Chăn nuôi gia cầm"))
     await chat.say(payload=press(chat, "✅ Xong"))
-    await chat.say("100 triệu")
-    sent += 4
+    sent += 3
     for member in MEMBERS:
         await chat.say(member)
         sent += 1
-    governance = await chat.say(payload=press(chat, "✅ Xong danh sách"))
+    capital = await chat.say(payload=press(chat, "✅ Xong danh sách"))
+    assert "Vốn điều lệ" in capital and "tổng vốn cam kết góp là 100.000.000 đồng" in capital
+    governance = await chat.say("100 triệu")
     assert "Mô hình quản trị" in governance
     await chat.say(payload=press(chat, "Đầy đủ"))
-    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # chair
-    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # director
-    await chat.say(payload=press(chat, "Trần Thị Bình"))  # supervisor
-    summary = await chat.say(payload=press(chat, "Nguyễn Văn An"))  # legal representative
-    assert "📋 Tóm tắt" in summary and "5. Hoàng Văn Em" in summary
+    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # chair of the board
+    await chat.say(payload=press(chat, "Trần Thị Bình"))  # other board members: ticked, then "Xong"
+    await chat.say(payload=press(chat, "Lê Văn Cường"))
+    await chat.say(payload=press(chat, "✅ Xong"))
+    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # director (appointed by the board)
+    await chat.say(payload=press(chat, "Phạm Thị Dung"))  # head of the supervisory board
+    await chat.say("/boqua")  # no other supervisor
+    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # legal representative
+    await chat.say(payload=press(chat, "Nguyễn Văn An"))  # chair of the founding conference
+    summary = await chat.say(payload=press(chat, "Hoàng Văn Em"))  # its secretary
+    assert "📋 Tóm tắt" in summary and "5. Hoàng Văn Em" in summary and "⚠️" not in summary
     done = await chat.say(payload=press(chat, "✅ Xác nhận"))
-    sent += 7
-    assert sent < 30
+    sent += 15
+    assert sent == 34  # with buttons only; typing "2, 3" for the board saves two (see found_htx)
     assert "🎉 Xong!" in done and "UBND xã Tân Lập, tỉnh Quảng Trị" in done
     content = docx_text(chat.last[0])
     for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
@@ -88,7 +97,7 @@ async def test_newcomer_founds_an_htx_in_under_30_messages_with_buttons(app: App
                      "Cơ quan đăng ký kinh doanh cấp xã — Ủy ban nhân dân xã Tân Lập",
                      "HỢP TÁC XÃ TÂN LẬP", "NGUYỄN VĂN AN", "0912345678", "Trồng lúa", "0111", "0146",
                      "100.000.000 đồng", "Hoàng Văn Em", "001175000112", "20.000.000 đồng", "20,0%",
-                     "NGHỊ QUYẾT HỘI NGHỊ THÀNH LẬP", "Trưởng ban kiểm soát: Trần Thị Bình",
+                     "NGHỊ QUYẾT HỘI NGHỊ THÀNH LẬP", "Trưởng Ban kiểm soát: Phạm Thị Dung",
                      "ĐIỀU LỆ HỢP TÁC XÃ TÂN LẬP", "03 ngày làm việc", "Nghị định 125/2025/NĐ-CP",
                      "cần kiểm tra với UBND xã/Liên minh HTX"):
         assert expected in content, expected
@@ -97,7 +106,7 @@ async def test_newcomer_founds_an_htx_in_under_30_messages_with_buttons(app: App
 async def test_complete_htx_run_over_a_channel_without_buttons_gets_a_link(app: App) -> None:
     app.register_channel(RecordingChannel("zalo-like", ChannelCapabilities(buttons=False, documents=False)))
     chat = Chat(app, channel="zalo-like")
-    assert await found_htx(chat) == 26  # the newcomer's run: under 30 messages
+    assert await found_htx(chat) == 30  # the newcomer's run, the whole board and conference officers included
     text_out = "\n".join(r.text for r in chat.last)
     assert "🎉 Xong!" in text_out and "/files/" in text_out and "ho-so-hop-tac-xa-tan-lap.docx" in text_out
     assert all(r.attachment is None and not r.buttons for r in chat.last)
@@ -108,27 +117,58 @@ async def test_complete_htx_run_over_a_channel_without_buttons_gets_a_link(app: 
     assert any("HỢP TÁC XÃ TÂN LẬP" in p.text for p in doc.paragraphs)
 
 
-async def test_complete_tht_run_from_first_message_to_file(app: App) -> None:
-    chat = Chat(app)
-    await chat.say("/dangky")
-    await chat.say("2")
-    first = await chat.say("1")
-    assert "Tên tổ hợp tác" in first
-    for message in ["rau an toàn Tân Lập", "Cùng sản xuất và tiêu thụ rau an toàn", "2", "Quảng Trị", "phường Đông Hà",
-                    "Khu phố 1", "0987654321", "Trần Thị Bình, 02/09/1985, 045185001234, thôn 3, 10 triệu",
-                    "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4, 5tr", "xong", "1", "1"]:
+async def found_tht(chat: Chat, term: str, members: list[str], support: str) -> tuple[str, str]:
+    """A THT run in the chat; returns what was said once the route was decided, and at the end."""
+    for message in ["/dangky", "2", "1", "rau an toàn Tân Lập", "Cùng sản xuất và tiêu thụ rau an toàn", "3, 13", term,
+                    "Quảng Trị", "phường Đông Hà", "Khu phố 1", "0987654321", *members, "xong"]:
         await chat.say(message)
-    summary = await chat.say("1")
-    assert "Điều kiện vào, ra tổ" in summary
-    done = await chat.say(payload=press(chat, "✅ Xác nhận"))
-    assert "hợp đồng hợp tác" in done
+    route = await chat.say(support)
+    for message in ["1", "1"]:  # representative, profit sharing
+        await chat.say(message)
+    summary = await chat.say("1")  # joining and leaving
+    assert "Điều kiện vào, ra tổ" in summary and "⚠️" not in summary
+    return route, await chat.say(payload=press(chat, "✅ Xác nhận"))
+
+
+async def test_tht_with_capital_and_a_24_month_contract_gets_the_registration_route(app: App) -> None:
+    chat = Chat(app)
+    route, done = await found_tht(chat, "24 tháng", [
+        "Trần Thị Bình, 02/09/1985, 045185001234, thôn 3, 10 triệu",
+        "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4, 5tr"], "Không")
+    assert "phải đăng ký tổ hợp tác" in route and "khoản 2 Điều 107" in route
+    assert "có góp vốn" in route and "24 tháng" in route and "05 ngày làm việc" in route
+    assert "khoản 1 Điều 58 Nghị định 92/2024/NĐ-CP" in done and "văn bản ủy quyền" in done
     content = docx_text(chat.last[0])
-    for expected in ("HỢP ĐỒNG HỢP TÁC", "Tổ hợp tác Rau an toàn Tân Lập", "Cùng sản xuất và tiêu thụ rau an toàn",
-                     "5 năm", "phường Đông Hà, tỉnh Quảng Trị", "Trần Thị Bình", "10.000.000 đồng", "66,7%",
-                     "Tổ trưởng: Trần Thị Bình", "Theo tỷ lệ phần đóng góp của mỗi thành viên",
-                     "hơn 50% tổng số thành viên đồng ý", "THÔNG BÁO THÀNH LẬP TỔ HỢP TÁC", "05 ngày làm việc",
-                     "Nghị định 77/2019/NĐ-CP", "cần kiểm tra với UBND xã/Liên minh HTX"):
+    for expected in ("GIẤY ĐỀ NGHỊ ĐĂNG KÝ THÀNH LẬP TỔ HỢP TÁC", "HỢP ĐỒNG HỢP TÁC", "DANH SÁCH THÀNH VIÊN TỔ HỢP TÁC",
+                     "VĂN BẢN ỦY QUYỀN", "Tổ hợp tác Rau an toàn Tân Lập", "24 tháng", "(0118)",
+                     "phường Đông Hà, tỉnh Quảng Trị", "10.000.000 đồng", "66,7%", "33,3%", "100,0%",
+                     "15.000.000 đồng (Bằng chữ: Mười lăm triệu đồng)", "Quốc tịch: Việt Nam",
+                     "Tổ trưởng: Trần Thị Bình", "khoản 2 Điều 22 Luật HTX 2023", "điểm a khoản 2 Điều 18"):
         assert expected in content, expected
+    assert "THÔNG BÁO THÀNH LẬP TỔ HỢP TÁC" not in content
+
+
+async def test_tht_without_capital_and_a_6_month_contract_gets_the_contract_route(app: App) -> None:
+    chat = Chat(app)
+    route, done = await found_tht(chat, "1", [  # 6 tháng
+        "Trần Thị Bình, 02/09/1985, 045185001234, thôn 3",
+        "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4"], "2")  # no State support
+    assert "không bắt buộc đăng ký" in route and "không góp vốn" in route and "khoản 2 Điều 107" in route
+    assert "hợp đồng hợp tác, thông báo thành lập" in done
+    content = docx_text(chat.last[0])
+    for expected in ("HỢP ĐỒNG HỢP TÁC", "THÔNG BÁO THÀNH LẬP TỔ HỢP TÁC", "6 tháng", "Không góp vốn",
+                     "khoản 3 Điều 12 Nghị định 77/2019/NĐ-CP", "không bắt buộc đăng ký"):
+        assert expected in content, expected
+    for absent in ("GIẤY ĐỀ NGHỊ ĐĂNG KÝ THÀNH LẬP TỔ HỢP TÁC", "VĂN BẢN ỦY QUYỀN"):
+        assert absent not in content
+
+
+async def test_tht_wanting_state_support_must_register_even_without_capital(app: App) -> None:
+    chat = Chat(app)
+    route, _ = await found_tht(chat, "6 tháng", ["Trần Thị Bình, 02/09/1985, 045185001234, thôn 3",
+                                                 "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4"], "Có")
+    assert "phải đăng ký" in route and "thụ hưởng chính sách" in route
+    assert "VĂN BẢN ỦY QUYỀN" in docx_text(chat.last[0])
 
 
 async def test_every_validation_error_is_explained_with_an_example(app: App) -> None:
@@ -144,13 +184,10 @@ async def test_every_validation_error_is_explained_with_an_example(app: App) -> 
     assert "Ví dụ: htxtanlap@gmail.com" in await chat.say("htx@")
     await chat.say("/boqua")
     assert "số từ 1 đến 23" in await chat.say("1, 99")
-    await chat.say("1")
+    await chat.say("1")  # a typed number picks the numbered button: ticks Trồng lúa
     await chat.say(payload=press(chat, "✅ Xong"))
-    assert "Ví dụ: 50 triệu, 50tr" in await chat.say("một trăm")
-    await chat.say("100 triệu")
     assert "mới" in await chat.say(f"Bé Tí, 01/01/{date.today().year - 10}, 001080012345, thôn 3, 5tr")
     assert "12 chữ số" in await chat.say("Nguyễn Văn An, 15/03/1980, 12345678901, thôn 3, 5tr")
-    assert "không quá 30% vốn điều lệ" in await chat.say("Nguyễn Văn An, 15/03/1980, 001080012345, thôn 3, 40tr")
     assert "Đã thêm thành viên 1" in await chat.say(MEMBERS[0])
     assert "đã có ở thành viên 1" in await chat.say("Trần Thị Bình, 02/09/1985, 001080012345, thôn 4, 20tr")
     assert "dd/mm/yyyy" in await chat.say("Trần Thị Bình, 31/02/1985, 045185001234, thôn 4, 20tr")
@@ -162,6 +199,63 @@ async def test_every_validation_error_is_explained_with_an_example(app: App) -> 
     await chat.say(MEMBERS[4])
     official = await chat.say("xong")  # 5 people, but one is an associate: 4 official members
     assert "05 thành viên chính thức" in official and "khoản 7 Điều 4" in official
+    await chat.say("Võ Văn Giàu, 01/01/1980, 001080099999, thôn 5, 60 triệu")
+    over = await chat.say("xong")  # 60 of the real total 160 million: 37.5%
+    assert "❗" in over and "Võ Văn Giàu góp 60.000.000 đồng, bằng 37,5%" in over
+    assert "160.000.000 đồng" in over and "khoản 1 Điều 74 Luật HTX 2023" in over
+    await chat.say(payload=press(chat, "🗑 Xoá"))
+    await chat.say(payload=press(chat, "🗑 6."))
+    await chat.say("Võ Văn Giàu, 01/01/1980, 001080099999, thôn 5, 20 triệu")
+    capital = await chat.say("xong")
+    assert "tổng vốn cam kết góp là 120.000.000 đồng" in capital
+    assert "Ví dụ: 50 triệu, 50tr" in await chat.say("một trăm")
+    declared = await chat.say("100 triệu")
+    assert "❗" in declared and "bạn khai 100.000.000 đồng" in declared and "khoản 24 Điều 4 Luật HTX 2023" in declared
+    assert "Mô hình quản trị" in await chat.say("120 triệu")
+
+
+async def test_illegal_governance_is_refused_with_the_article(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", MEMBERS[0], MEMBERS[1], MEMBERS[2] + ", liên kết", MEMBERS[3],
+                    MEMBERS[4], "Võ Văn Giàu, 01/01/1980, 001080099999, thôn 5, 20 triệu", "xong", "120 triệu",
+                    "1"]:
+        await chat.say(message)
+    associate = await chat.say("3")  # Lê Văn Cường, an associate member, as chair of the board
+    assert "❗" in associate and "Lê Văn Cường không phải thành viên chính thức" in associate
+    assert "điểm a khoản 1 Điều 62" in associate and "Bước 13/" in associate
+    await chat.say("1")  # Nguyễn Văn An chairs the board
+    await chat.say("2")  # ticks Trần Thị Bình: with the chair, a board of 2
+    two = await chat.say(payload=press(chat, "✅ Xong"))
+    assert "❗" in two and "ít nhất 03 người" in two and "khoản 1 Điều 65 Luật HTX 2023" in two
+    await chat.say("2, 4")  # Trần Thị Bình and Phạm Thị Dung: a board of 3
+    hired = await chat.say("Đỗ Văn Phong")  # a hired director: allowed under the full model
+    assert "Trưởng Ban kiểm soát" in hired and "❗" not in hired
+    chair_heads_control = await chat.say("1")  # the chair of the board as head of the supervisory board
+    assert "❗" in chair_heads_control and "Nguyễn Văn An đã ở Hội đồng quản trị" in chair_heads_control
+    assert "điểm b khoản 1 và điểm b khoản 3 Điều 62" in chair_heads_control
+    board_member = await chat.say("4")  # a board member: also refused
+    assert "Phạm Thị Dung đã ở Hội đồng quản trị" in board_member
+    await chat.say("5")  # Hoàng Văn Em
+    associate_in_control = await chat.say("3, 6")  # Lê Văn Cường is an associate member
+    assert "❗" in associate_in_control and "Lê Văn Cường không phải thành viên chính thức" in associate_in_control
+    assert "điểm a khoản 3 Điều 62" in associate_in_control
+    await chat.say("/boqua")
+    for message in ["1", "1", "2"]:
+        out = await chat.say(message)
+    assert "📋 Tóm tắt" in out and "⚠️" not in out
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Mô hình quản trị"))
+    assert "Kiểm soát viên" in await chat.say("2")  # simplified model: the new question first
+    simple = await chat.say("5")  # then the summary: the hired director is no longer allowed
+    assert "📋 Tóm tắt" in simple and "⚠️" in simple and "Chỉ hợp tác xã tổ chức quản trị đầy đủ" in simple
+    assert "Cần sửa" in simple
+    refused = await chat.say(payload=press(chat, "✅ Xác nhận"))
+    assert "Hồ sơ còn điểm cần sửa" in refused
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Giám đốc"))
+    fixed = await chat.say("1")  # Nguyễn Văn An, an official member
+    assert "📋 Tóm tắt" in fixed and "⚠️" not in fixed
 
 
 async def test_back_edit_from_summary_and_cancel_with_confirmation(app: App) -> None:
@@ -171,18 +265,24 @@ async def test_back_edit_from_summary_and_cancel_with_confirmation(app: App) -> 
     for message in ["/dangky", "1", "1", "Tân Lập"]:
         await chat2.say(message)
     back = await chat2.say("quay lai")
-    assert "Bước 1/14 · Tên HTX" in back and "Hiện tại: Hợp tác xã Tân Lập" in back
+    assert "Bước 1/16 · Tên HTX" in back and "Hiện tại: Hợp tác xã Tân Lập" in back
     await chat2.say("Hợp tác xã Bình Minh")
     await chat2.say("/boqua")
     await chat2.say("/boqua")
-    for message in ["Quảng Trị", "xã Tân Lập", "Thôn 3", "0912345678", "/boqua", "1", "✅ Xong", "100 triệu",
-                    *MEMBERS, "xong", "2", "1", "1", "1"]:
+    for message in ["Quảng Trị", "xã Tân Lập", "Thôn 3", "0912345678", "/boqua", "1", "✅ Xong", *MEMBERS, "xong",
+                    "100 triệu", "2", "1", "2", "1", "1", "2"]:
         out = await chat2.say(message)
-    assert "📋 Tóm tắt" in out and "Kiểm soát viên: Nguyễn Văn An" in out
+    assert "📋 Tóm tắt" in out and "Giám đốc: Nguyễn Văn An" in out and "Kiểm soát viên: Trần Thị Bình" in out
+    await chat2.say(payload=press(chat2, "✏️ Sửa"))
+    await chat2.say(payload=press(chat2, "✏️ Thành viên sáng lập"))
+    await chat2.say("Võ Văn Giàu, 01/01/1980, 001080099999, thôn 5, 20 triệu")
+    summary = await chat2.say("xong")  # the charter capital no longer matches the members' total
+    assert "📋 Tóm tắt" in summary
+    assert "⚠️ Vốn điều lệ là tổng vốn các thành viên cam kết góp, tức 120.000.000" in summary
     await chat2.say(payload=press(chat2, "✏️ Sửa"))
     await chat2.say(payload=press(chat2, "✏️ Vốn điều lệ"))
-    summary = await chat2.say("200 triệu")
-    assert "📋 Tóm tắt" in summary and "Vốn điều lệ: 200.000.000 đồng" in summary
+    summary = await chat2.say("120 triệu")
+    assert "📋 Tóm tắt" in summary and "Vốn điều lệ: 120.000.000 đồng" in summary and "⚠️" not in summary
     ask = await chat2.say("/huy")
     assert "Bạn có chắc muốn huỷ?" in ask
     kept = await chat2.say("2")  # "Không, làm tiếp"
@@ -205,9 +305,9 @@ async def test_resume_after_restart_on_the_same_database(config: Config) -> None
     chat = Chat(restarted)
     try:
         nxt = await chat.say("0912345678")
-        assert "Bước 8/14 · Email" in nxt
+        assert "Bước 8/16 · Email" in nxt
         again = await chat.say("/dangky")
-        assert "đang khai dở" in again and "Bước 8/14 · Email" in again
+        assert "đang khai dở" in again and "Bước 8/16 · Email" in again
         async with restarted.db.unit() as s:
             draft = (await s.execute(text("SELECT status, answers FROM registrations"))).one()
         assert draft[0] == "draft" and "0912345678" in str(draft[1])
@@ -222,8 +322,8 @@ async def test_a_question_mid_wizard_gets_an_answer_and_the_same_step(app: App) 
     out = await chat.say("HTX phải có mấy thành viên?")
     assert "ít nhất 05 thành viên chính thức" in out and out.rstrip().endswith("(34 tỉnh, thành phố); gõ không "
                                                                               "dấu cũng được.")
-    assert "Bước 4/14 · Tỉnh/thành phố" in out
-    assert "Bước 5/14" in await chat.say("Quảng Trị")
+    assert "Bước 4/16 · Tỉnh/thành phố" in out
+    assert "Bước 5/16" in await chat.say("Quảng Trị")
 
 
 async def test_no_consent_gives_blank_dossier_and_stores_nothing_personal(app: App) -> None:
@@ -324,3 +424,57 @@ async def test_a_form_left_for_the_menu_resumes_at_the_same_step(tmp_path: Path)
         assert "vẫn đang được lưu" in no_consent_note
     finally:
         await app.close()
+
+
+async def test_names_typed_without_diacritics_are_confirmed_with_them_before_the_dossier(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1"]:
+        await chat.say(message)
+    assert "chưa có tên riêng" in await chat.say("htx")  # a bare type name is not a name
+    asked = await chat.say("htx tan lap")
+    assert "«Hợp tác xã Tân Lập»" in asked and "có dấu" in asked
+    await chat.say("có")
+    for message in ["/boqua", "/boqua", "Quảng Trị"]:
+        await chat.say(message)
+    assert "«xã Tân Lập»" in await chat.say("xa tan lap")
+    await chat.say("có")
+    for message in ["Thôn 3", "0912345678", "/boqua", "1, 3"]:
+        await chat.say(message)
+    member = await chat.say("nguyen van an, 15/03/1980, 001080012345, thon 3, 20 trieu")
+    assert "«Nguyễn Văn An»" in member and "Đã thêm" not in member
+    added = await chat.say("có")
+    assert "Đã thêm thành viên 1: Nguyễn Văn An" in added
+    async with app.db.unit() as s:
+        answers = (await s.execute(text("SELECT answers FROM registrations"))).scalar()
+    stored = json.loads(answers) if isinstance(answers, str) else answers
+    assert stored["name"] == "Hợp tác xã Tân Lập" and stored["commune"] == "xã Tân Lập"
+    assert stored["members"][0]["name"] == "Nguyễn Văn An"
+
+
+def test_every_page_of_the_dossier_shows_the_same_figures_and_the_member_table_is_landscape() -> None:
+    from docx.enum.section import WD_ORIENT
+
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": amount, "role": "official"}
+              for n, amount in enumerate((20_000_000, 20_000_000, 20_000_000, 20_000_000, 25_000_000), 1)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 105_000_000,
+               "governance": "full", "chair": "Thành Viên 1", "board": ["Thành Viên 2", "Thành Viên 3"],
+               "director": "Thành Viên 1", "supervisor": "Thành Viên 4", "legal_rep": "Thành Viên 1",
+               "meeting_chair": "Thành Viên 1", "meeting_secretary": "Thành Viên 5"}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    content = "\n".join([p.text for p in doc.paragraphs] + cells)
+    words = "105.000.000 đồng (Bằng chữ: Một trăm linh năm triệu đồng)"
+    assert content.count(words) >= 4  # application, member list, resolution, charter
+    assert "100.000.000" not in content
+    shares = [r.cells[7].text for r in doc.tables[1].rows[1:-1]]
+    assert shares == ["19,1%", "19,1%", "19,0%", "19,0%", "23,8%"]  # rounded so that they add up to 100,0%
+    assert doc.tables[1].rows[-1].cells[7].text == "100,0%"
+    assert [s.orientation for s in doc.sections][:3] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    for expected in ("Quốc tịch: Việt Nam", "Thông tin đăng ký thuế", "DANH SÁCH NGƯỜI ĐẠI DIỆN THEO PHÁP LUẬT",
+                     "Chủ tọa: Thành Viên 1", "Thư ký: Thành Viên 5", "Giám đốc do Hội đồng quản trị bổ nhiệm",
+                     "kiêm Giám đốc"):
+        assert expected in content, expected
+    assert "Giám đốc: Thành Viên 1 — số phiếu" not in content  # not elected by the conference (full model)

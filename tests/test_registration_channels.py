@@ -73,14 +73,20 @@ STEPS: list[tuple[str, str]] = [
     ("choose", "Trồng lúa"),
     ("choose", "Chăn nuôi gia cầm"),
     ("choose", "✅ Xong"),
-    ("type", "100 triệu"),
     *[("type", line) for line, _ in MEMBERS],
     ("choose", "✅ Xong danh sách"),
+    ("type", "100 triệu"),  # the charter capital: the members' total
     ("choose", "Đầy đủ (có HĐQT)"),
-    ("choose", "Nguyễn Văn An"),  # chair
+    ("choose", "Nguyễn Văn An"),  # chair of the board
+    ("choose", "Trần Thị Bình"),  # other board members, ticked
+    ("choose", "Lê Văn Cường"),
+    ("choose", "✅ Xong"),
     ("choose", "Nguyễn Văn An"),  # director
-    ("choose", "Trần Thị Bình"),  # head of the supervisory board
+    ("choose", "Phạm Thị Dung"),  # head of the supervisory board
+    ("type", "/boqua"),  # no other supervisor
     ("choose", "Nguyễn Văn An"),  # legal representative
+    ("choose", "Nguyễn Văn An"),  # chair of the founding conference
+    ("choose", "Hoàng Văn Em"),  # its secretary
     ("choose", "✅ Xác nhận"),
 ]
 DOSSIER_NAME = "ho-so-hop-tac-xa-tan-lap.docx"
@@ -103,7 +109,7 @@ def docx_text(data: bytes) -> str:
 def assert_dossier(data: bytes) -> None:
     content = docx_text(data)
     expected = ["GIẤY ĐỀ NGHỊ ĐĂNG KÝ HỢP TÁC XÃ", COOP_NAME.upper(), f"ĐIỀU LỆ {COOP_NAME.upper()}",
-                CHARTER_CAPITAL, "Trồng lúa", "Chăn nuôi gia cầm", "Trưởng ban kiểm soát: Trần Thị Bình",
+                CHARTER_CAPITAL, "Trồng lúa", "Chăn nuôi gia cầm", "Trưởng Ban kiểm soát: Phạm Thị Dung",
                 *[name for _, name in MEMBERS]]
     missing = [e for e in expected if e not in content]
     assert not missing, f"missing from the dossier: {missing}"

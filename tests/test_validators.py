@@ -8,11 +8,11 @@ import pytest
 
 from handlers.validators import (
     NeedsConfirm,
-    check_capital_shares,
     check_min_members,
     check_unique_ids,
     match_choice,
     parse_money,
+    term_months,
     validate_commune,
     validate_date,
     validate_email,
@@ -23,9 +23,11 @@ from handlers.validators import (
     validate_phone,
     validate_province,
     validate_rating,
+    validate_term,
     validate_text,
 )
 from handlers.wizard_form import Choice, load_form
+from handlers.wizard_rules import broken, route_of
 from tests.conftest import ROOT
 
 TODAY = date(2026, 11, 21)
@@ -118,7 +120,8 @@ def test_provinces_after_the_2025_merger() -> None:
 
 
 def test_commune_names() -> None:
-    assert validate_commune("xa tan lap", {}) == ("xã Tan Lap", "")
+    value, _ = validate_commune("xa tan lap", {})  # typed without marks: restored, to be confirmed
+    assert isinstance(value, NeedsConfirm) and value.value == "xã Tân Lập" and "phải có dấu" in value.question
     assert validate_commune("Phường Đông Hà", {}) == ("phường Đông Hà", "")
     value, _ = validate_commune("Tân Lập", {})
     assert isinstance(value, NeedsConfirm) and value.value == "xã Tân Lập"
@@ -147,10 +150,79 @@ def test_minimum_members_under_the_2023_law() -> None:
     assert "02 thành viên" in check_min_members({"members": four[:1]}, {"kind": "tht"})[0].message
 
 
-def test_capital_share_limits_and_duplicates() -> None:
+def test_duplicates() -> None:
     members = [_member("A", "1", 31), _member("B", "1", 10, "associate"), _member("C", "3", 25, "associate")]
-    shares = check_capital_shares({"members": members, "charter_capital": 100}, {})
-    assert any("A góp" in p.message and "khoản 1 Điều 74" in p.message for p in shares)
-    assert any("khoản 2 Điều 74" in p.message for p in shares)
     dups = check_unique_ids({"members": members}, {})
     assert len(dups) == 1 and "A và B" in dups[0].message
+
+
+HTX = load_form(ROOT / "knowledge" / "forms" / "htx.yaml")
+
+
+def refusals(step: str, value: object, answers: dict[str, object]) -> list[str]:
+    found = HTX.step(step)
+    assert found is not None
+    return broken(found, value, answers, HTX)
+
+
+def test_caps_are_measured_against_the_members_total_not_a_declared_figure() -> None:
+    # the audit's case: 30 m + 4 × 5 m = 50 m, one member holds 60% (declared 100 m would hide it)
+    members = [_member("A", "1", 30_000_000)] + [_member(n, n, 5_000_000) for n in "BCDE"]
+    [cap] = refusals("members", members, {"charter_capital": 100_000_000})
+    assert "A góp 30.000.000 đồng, bằng 60,0%" in cap and "khoản 1 Điều 74 Luật HTX 2023" in cap
+    [declared] = refusals("charter_capital", 100_000_000, {"members": members})
+    assert "tức 50.000.000 đồng" in declared and "khoản 24 Điều 4 Luật HTX 2023" in declared
+    assert refusals("charter_capital", 50_000_000, {"members": members}) == []
+    associates = [_member(n, n, 20_000_000) for n in "ABC"] + [_member(n, n, 20_000_000, "associate") for n in "DE"]
+    [group] = refusals("members", associates, {})
+    assert "40,0%" in group and "khoản 2 Điều 74 Luật HTX 2023" in group
+    an_associate_alone = [_member(n, n, 10_000_000) for n in "ABCDE"] + [_member("F", "F", 15_000_000, "associate")]
+    assert refusals("members", an_associate_alone, {}) == []  # Art. 74(1) caps official members; 23% here
+
+
+def test_every_pair_article_62_names_is_refused() -> None:
+    people = [_member(n, n, 10) for n in ("An", "Bình", "Cường", "Dung", "Em")]
+    people.append(_member("Giàu", "G", 10, "associate"))
+    full = {"members": people, "governance": "full", "chair": "An", "board": ["Bình", "Cường"], "director": "Dung"}
+    assert any("điểm b khoản 1 và điểm b khoản 3 Điều 62" in m for m in refusals("supervisor", "An", full))
+    assert any("điểm b khoản 1 và điểm b khoản 3 Điều 62" in m for m in refusals("supervisor", "Cường", full))
+    assert any("điểm b khoản 2 và điểm b khoản 3 Điều 62" in m for m in refusals("supervisor", "Dung", full))
+    assert any("điểm a khoản 3 Điều 62" in m for m in refusals("supervisor", "Giàu", full))
+    assert refusals("supervisor", "Em", full) == []
+    others = {**full, "supervisor": "Em"}
+    assert any("Hội đồng quản trị" in m for m in refusals("control_board", ["Bình"], others))
+    assert any("là Giám đốc" in m for m in refusals("control_board", ["Dung"], others))
+    simple = {"members": people, "governance": "simple", "director": "An"}
+    assert any("điểm b khoản 2 và điểm b khoản 3 Điều 62" in m for m in refusals("controller", "An", simple))
+    assert any("điểm a khoản 2 Điều 62" in m for m in refusals("director", "Người Ngoài", simple))
+    assert refusals("director", "Người Ngoài", {**simple, "governance": "full"}) == []
+    assert any("ít nhất 03" in m for m in refusals("board", ["Bình"], full))
+    assert any("điểm a khoản 1 Điều 62" in m for m in refusals("chair", "Giàu", full))
+
+
+def test_contract_terms_and_the_tht_route() -> None:
+    assert validate_term("18 thang", {}) == ("18 tháng", "")
+    assert validate_term("vô thời hạn", {}) == ("Không xác định thời hạn", "")
+    assert validate_term("lâu lâu", {})[0] is None
+    assert term_months("2 năm") == 24 and term_months("Không xác định thời hạn") is None
+    capital = {"members": [{"contribution": 5_000_000}, {}]}
+    assert route_of({**capital, "term": "12 tháng", "state_support": "no"})[0] == "register"
+    assert route_of({**capital, "term": "Không xác định thời hạn", "state_support": "no"})[0] == "register"
+    assert route_of({**capital, "term": "11 tháng", "state_support": "no"})[0] == "contract"
+    assert route_of({"members": [{}, {}], "term": "5 năm", "state_support": "no"})[0] == "contract"
+    assert route_of({"members": [{}, {}], "term": "6 tháng", "state_support": "yes"})[0] == "register"
+
+
+def test_names_without_diacritics_are_restored_for_confirmation_and_bare_type_names_refused() -> None:
+    value, _ = validate_person_name("nguyen van an", {})
+    assert value == NeedsConfirm("Nguyễn Văn An", value.question) and "«Nguyễn Văn An»" in value.question
+    assert validate_person_name("Nguyễn Văn An", {}) == ("Nguyễn Văn An", "")
+    htx = {"ensure_prefix": "Hợp tác xã", "prefix_aliases": ["htx", "hop tac xa"]}
+    refused, error = validate_text("htx", htx)
+    assert refused is None and "chưa có tên riêng" in error
+    one_word, _ = validate_text("Bình Minh", htx)
+    assert one_word == "Hợp tác xã Bình Minh"
+    single, _ = validate_text("Bình", htx)
+    assert isinstance(single, NeedsConfirm) and "một chữ" in single.question
+    unmarked, _ = validate_text("htx tan lap", htx)
+    assert isinstance(unmarked, NeedsConfirm) and unmarked.value == "Hợp tác xã Tân Lập"

@@ -10,6 +10,7 @@ import pytest
 from handlers.validators import Problem
 from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
 from handlers.wizard_form import FormError, load_form
+from handlers.wizard_state import Mode, WizardState
 
 FORM = """
 id: demo
@@ -59,6 +60,10 @@ def wizard(tmp_path: Path) -> Wizard:
     return Wizard(load_form(path), "t", answerer=answers.get, form_checks={"at_least_two": at_least_two})
 
 
+def state(data: dict) -> WizardState:
+    return WizardState.load(data)
+
+
 def said(result: WizardResult) -> str:
     return "\n".join(r.text for r in result.replies)
 
@@ -87,13 +92,13 @@ def test_asks_in_order_with_progress_and_reasks_with_example(wizard: Wizard) -> 
     fourth = wizard.on_text(data, "day du")  # understood without diacritics, confirmed first
     assert "Ý bạn là: Đầy đủ?" in said(fourth)
     wizard.on_text(data, "đúng")
-    assert data["a"]["model"] == "full"
+    assert state(data).answers["model"] == "full"
     assert "Bước 4/7 · Chủ tịch" in said(WizardResult(wizard.resume(data)))  # the conditional step now applies
     wizard.on_text(data, "/quaylai")
     wizard.on_button(data, "c:2:1")
     bad = wizard.on_text(data, "nhiều tiền")
     assert "❗ Mình chưa đọc được số tiền" in said(bad) and "Bước 4/6 · Vốn" in said(bad)
-    assert data["a"].get("capital") is None
+    assert state(data).answers.get("capital") is None
 
 
 def test_required_step_cannot_be_skipped_and_back_keeps_answers(wizard: Wizard) -> None:
@@ -106,7 +111,7 @@ def test_required_step_cannot_be_skipped_and_back_keeps_answers(wizard: Wizard) 
     assert "Bước 1/6, đã trả lời 1 câu" in said(again) and "Hiện tại: Tổ rau" in said(again)
     assert "Đây đã là câu đầu tiên" in said(wizard.on_text(data, "/quaylai"))
     wizard.on_text(data, "/boqua")  # keeps "Tổ rau"
-    assert data["a"]["name"] == "Tổ rau" and data["i"] == 1
+    assert state(data).answers["name"] == "Tổ rau" and state(data).step_index == 1
 
 
 def test_stale_and_unknown_buttons_do_not_advance(wizard: Wizard) -> None:
@@ -114,19 +119,19 @@ def test_stale_and_unknown_buttons_do_not_advance(wizard: Wizard) -> None:
     wizard.start(data)
     assert "thuộc câu hỏi trước" in said(wizard.on_button(data, "c:2:0"))
     assert "thuộc câu hỏi trước" in said(wizard.on_button(data, "ok"))
-    assert data["i"] == 0 and data["a"] == {}
+    assert state(data).step_index == 0 and state(data).answers == {}
 
 
 def test_multi_choice_by_numbers_and_by_toggles(wizard: Wizard) -> None:
     data = wizard.new_state()
     fill_until_people(wizard, data)
-    assert data["a"]["lines"] == ["0111", "0146"]
+    assert state(data).answers["lines"] == ["0111", "0146"]
     wizard.on_text(data, "/quaylai")
     wizard.on_button(data, "t:5:0")  # untick Trồng lúa
     shown = wizard.on_button(data, "t:5:2")
     assert ("✅ Nuôi cá", "t:w:t:5:2") in buttons(shown) and ("Trồng lúa", "t:w:t:5:0") in buttons(shown)
     wizard.on_button(data, "d:5")
-    assert data["a"]["lines"] == ["0146", "0322"]
+    assert state(data).answers["lines"] == ["0146", "0322"]
     wizard.on_text(data, "/quaylai")
     assert "1 đến 3" in said(wizard.on_text(data, "4, 9"))
 
@@ -144,13 +149,13 @@ def test_records_one_by_one_quick_lines_duplicates_back_and_delete(wizard: Wizar
     two = wizard.on_text(data, "Trần Bình, 001080012399, 10tr\nLê Cường, 12345, 5tr")
     assert "Đã thêm người 2: Trần Bình" in said(two) and "❗ Dòng 2" in said(two)
     back = wizard.on_text(data, "/quaylai")  # reopens the last record at its last field
-    assert "người 2: Góp" in said(back) and len(data["a"]["people"]) == 1
+    assert "người 2: Góp" in said(back) and len(state(data).answers["people"]) == 1
     wizard.on_text(data, "15tr")
     wizard.on_button(data, "del")
     wizard.on_button(data, "rm:0")
-    assert [p["name"] for p in data["a"]["people"]] == ["Trần Bình"]
+    assert [p["name"] for p in state(data).answers["people"]] == ["Trần Bình"]
     refused = wizard.on_text(data, "xong")
-    assert "Cần ít nhất 2 người" in said(refused) and data["mode"] == "record_more"
+    assert "Cần ít nhất 2 người" in said(refused) and state(data).mode == Mode.RECORD_MORE
     wizard.on_text(data, "Nguyễn Văn An, 001080012345, 20tr")
     summary = wizard.on_button(data, "fin")
     assert "📋 Tóm tắt: Khảo sát thử" in said(summary) and "Mô hình: Rút gọn" in said(summary)
@@ -171,7 +176,7 @@ def test_summary_edit_cancel_and_done(wizard: Wizard) -> None:
     assert "Chủ tịch: Trần Bình" in said(summary)
     ask = wizard.on_text(data, "/huy")
     assert "Bạn có chắc muốn huỷ?" in said(ask)
-    assert "Mình làm tiếp nhé" in said(wizard.on_text(data, "không")) and data["mode"] == "summary"
+    assert "Mình làm tiếp nhé" in said(wizard.on_text(data, "không")) and state(data).mode == Mode.SUMMARY
     done = wizard.on_button(data, "ok")
     assert done.status == DONE and done.replies == []
     assert wizard.answers(data)["chair"] == "Trần Bình"
@@ -182,7 +187,7 @@ def test_cancel_confirmed_and_question_mid_form(wizard: Wizard) -> None:
     wizard.start(data)
     answered = wizard.on_text(data, "lệ phí bao nhiêu?")
     assert [r.text for r in answered.replies][0] == "Lệ phí 50.000 đồng."
-    assert "Bước 1/6 · Tên" in answered.replies[1].text and data["a"] == {}
+    assert "Bước 1/6 · Tên" in answered.replies[1].text and state(data).answers == {}
     unknown = wizard.on_text(data, "vay vốn thế nào?")
     assert "chưa trả lời chắc chắn" in said(unknown)
     wizard.on_text(data, "/huy")
@@ -197,7 +202,7 @@ def test_state_survives_a_json_round_trip(wizard: Wizard) -> None:
     resumed = wizard.resume(restored)
     assert "người 1: CCCD" in resumed[0].text
     wizard.on_text(restored, "001080012345")
-    assert restored["rec"] == {"name": "Nguyễn Văn An", "id_number": "001080012345"}
+    assert state(restored).record == {"name": "Nguyễn Văn An", "id_number": "001080012345"}
 
 
 def test_payloads_fit_telegram_limits(wizard: Wizard) -> None:
@@ -216,3 +221,18 @@ def test_malformed_forms_are_refused(tmp_path: Path) -> None:
     bad.write_text("id: x\nsteps:\n  - {key: a}\n", encoding="utf-8")
     with pytest.raises(FormError, match="needs `key` and `prompt`"):
         load_form(bad)
+    bad.write_text("id: x\nsteps:\n  - key: a\n    prompt: A?\n    type: choice\n    choices:\n"
+                   "      - {label: Cần Thơ, note: gồm Cần Thơ, Sóc Trăng và Hậu Giang cũ}\n", encoding="utf-8")
+    with pytest.raises(FormError, match="must be quoted"):  # the comma cut the note: a stray key appeared
+        load_form(bad)
+    bad.write_text("id: x\nsteps:\n  - key: a\n    prompt: A?\n    rules: [{check: not_same_as}]\n",
+                   encoding="utf-8")
+    with pytest.raises(FormError, match="article"):  # a rule without the article it rests on
+        load_form(bad)
+
+
+def test_a_draft_saved_with_the_old_one_letter_keys_still_resumes(wizard: Wizard) -> None:
+    old = {"form": "demo", "i": 4, "mode": "ask", "a": {"name": "Tổ rau", "model": "simple"}, "rec": {}, "sub": 0}
+    assert "Bước 4/6 · Vốn" in wizard.resume(old)[0].text
+    wizard.on_text(old, "50 triệu")
+    assert state(old).answers["capital"] == 50_000_000 and "a" not in old and old["step_index"] == 5

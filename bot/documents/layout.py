@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from docx.document import Document as DocumentType
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
@@ -16,13 +16,29 @@ BLANK = "……………………"
 FONT = "Times New Roman"
 
 
+PORTRAIT_WIDTH = 16.0   # cm of text width on A4 portrait with the margins below
+LANDSCAPE_WIDTH = 25.7  # cm on A4 landscape
+
+
+def _page(section: object, landscape: bool) -> None:
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT  # type: ignore[attr-defined]
+    width, height = (Cm(29.7), Cm(21)) if landscape else (Cm(21), Cm(29.7))
+    section.page_width, section.page_height = width, height  # type: ignore[attr-defined]
+    section.left_margin, section.right_margin = (Cm(2), Cm(2)) if landscape else (Cm(3), Cm(2))  # type: ignore[attr-defined]
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)  # type: ignore[attr-defined]
+
+
+def new_part(doc: DocumentType, landscape: bool = False) -> None:
+    """Start a document of the dossier on a new page (a new section: no empty page, its own orientation)."""
+    if len(doc.paragraphs) == 0 and len(doc.tables) == 0:
+        _page(doc.sections[0], landscape)
+        return
+    _page(doc.add_section(WD_SECTION.NEW_PAGE), landscape)
+
+
 def setup(doc: DocumentType) -> None:
     """A4, usual administrative margins, Times New Roman 12 (also for Vietnamese glyphs)."""
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin, section.right_margin = Cm(3), Cm(2)
-    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    _page(doc.sections[0], landscape=False)
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(12)
@@ -86,7 +102,8 @@ def note(doc: DocumentType, text: str) -> None:
 
 
 def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[object]], size: int = 11,
-          widths: Sequence[float] | None = None) -> None:
+          widths: Sequence[float] | None = None, bold_last: bool = False) -> None:
+    """A bordered table with a bold header row (and a bold last row for a total), columns `widths` cm wide."""
     grid = doc.add_table(rows=1, cols=len(header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -94,11 +111,13 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[obje
         cell.text = ""
         run = cell.paragraphs[0].add_run(text)
         run.bold, run.font.size = True, Pt(size)
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = ""
-            cell.paragraphs[0].add_run("" if value is None else str(value)).font.size = Pt(size)
+            run = cell.paragraphs[0].add_run("" if value is None else str(value))
+            run.font.size = Pt(size)
+            run.bold = bold_last and number == len(rows)
     if widths:
         grid.autofit = False
         for column, width in zip(grid.columns, widths, strict=True):
@@ -124,8 +143,24 @@ def signature(doc: DocumentType, role: str, name: str = "") -> None:
         para.add_run(name).bold = True
 
 
-def page_break(doc: DocumentType) -> None:
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+def signatures(doc: DocumentType, people: Sequence[tuple[str, str]]) -> None:
+    """Signature blocks side by side (e.g. the chair and the secretary of a meeting)."""
+    grid = doc.add_table(rows=1, cols=len(people))
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, (role, name) in zip(grid.rows[0].cells, people, strict=True):
+        cell.text = ""
+        para = cell.paragraphs[0]
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        para.paragraph_format.space_before = Pt(12)
+        para.add_run(role.upper()).bold = True
+        hint = cell.add_paragraph()
+        hint.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        hint.add_run("(Ký và ghi rõ họ tên)").italic = True
+        for _ in range(2):
+            cell.add_paragraph()
+        signed = cell.add_paragraph()
+        signed.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        signed.add_run(name).bold = True
 
 
 def bullets(doc: DocumentType, items: Sequence[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,7 +52,15 @@ async def save_draft(s: AsyncSession, reg_id: int, channel: str, user_id: str, a
     row = await _own(s, reg_id, channel, user_id)
     if row is not None and row.status == "draft":
         row.answers = dict(answers)
-        row.wizard_state = wizard_state
+        row.wizard_state = dict(wizard_state) if wizard_state is not None else None
+
+
+async def draft_state(s: AsyncSession, reg_id: int, channel: str, user_id: str) -> dict[str, Any] | None:
+    """Where the user's draft form stands (the only copy of it), or None when there is no such draft."""
+    row = await _own(s, reg_id, channel, user_id)
+    if row is None or row.status != "draft" or not row.wizard_state:
+        return None
+    return copy.deepcopy(dict(row.wizard_state))
 
 
 @dataclass(frozen=True)
