@@ -11,12 +11,14 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.channel import DeliveryError
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
+from bot.logs import configure_logging
+from bot.runtime import StartupError
+from bot.storage.db import DatabaseUnavailable
 
 log = logging.getLogger("htxbot")
 
@@ -43,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply database migrations")
-    run = sub.add_parser("run", help="run the bot on a messenger")
-    run.add_argument("channel", choices=["telegram", "zalo"])
+    run = sub.add_parser("run", help="run the bot: every channel with a token, or the one named")
+    run.add_argument("channel", nargs="?", choices=["telegram", "zalo"])
     for module in EXTENSIONS:
         COMMANDS.update(importlib.import_module(module).register(sub))
     return p
@@ -59,9 +61,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"htxbot: config error: {exc}")
     quiet = args.command != "run" and getattr(args, "broadcast_command", "") != "work"
-    logging.basicConfig(level=logging.WARNING if quiet else config.bot.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
+    configure_logging("WARNING" if quiet else config.bot.log_level, config.bot.log_format)
     try:
         code = COMMANDS[args.command](config, args)
     except KnowledgeError as exc:
@@ -71,32 +71,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"htxbot: config error: {exc}")
     except DeliveryError as exc:
         sys.exit(f"htxbot: the messaging platform refused: {exc}")
+    except (StartupError, DatabaseUnavailable) as exc:
+        sys.exit(f"htxbot: {exc}")
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
 
 
-async def run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main`; SIGINT/SIGTERM cancel it so that shutdown (closing channels and the database) runs."""
-    task = asyncio.ensure_future(main)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        log.info("stopped by signal")
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-
-
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import App
     from bot.channels.console import run_console
+    from bot.runtime import build_app
 
     async def go() -> None:
-        app = await App.open(config)
+        app = await build_app(config)
         try:
             await run_console(app, sys.stdin, sys.stdout)
         finally:
@@ -206,14 +193,11 @@ async def _unanswered(config: Config, limit: int) -> int:
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
-    from bot.storage.db import Database
+    from bot.runtime import open_database
 
     async def go() -> None:
-        db = Database(config.database.url, schema=config.database.schema)
-        try:
-            await db.upgrade()
-        finally:
-            await db.close()
+        db = await open_database(config)
+        await db.close()
 
     asyncio.run(go())
     print("Database is up to date.")
@@ -221,36 +205,20 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import App
+    """`htxbot run [channel]`: every channel with a token (or the one named) behind one web server."""
+    from bot.runtime import Runtime, configured_channels, run_until_signalled
 
+    names = [args.channel] if args.channel else configured_channels(config)
+    if not names:
+        print("htxbot run: no channel configured; set HTXBOT_TELEGRAM__TOKEN and/or HTXBOT_ZALO__TOKEN "
+              "(or run `htxbot chat` to try the bot in this terminal).", file=sys.stderr)
+        return 2
     if not config.web.link_secret:
         log.warning("web.link_secret is not set: file download links will stop working when this process "
                     "restarts and are not valid in other workers; set HTXBOT_WEB__LINK_SECRET")
-
-    async def go() -> None:
-        app = await App.open(config)
-        worker = None
-        if config.broadcast.worker_in_bot:
-            from bot.broadcast.sender import start_background_worker
-
-            worker = start_background_worker(app)  # delivers announcements through this process's channel
-        try:
-            if args.channel == "telegram":
-                from bot.channels.telegram import run_telegram
-
-                await run_until_signalled(run_telegram(app, config))
-            else:
-                from bot.channels.zalo import run_zalo
-
-                await run_until_signalled(run_zalo(app, config))
-        finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            await app.close()
-
-    asyncio.run(go())
+    log.info("data directory %s; database %s", config.database.data_dir,
+             config.database.url.split("@")[-1])
+    asyncio.run(run_until_signalled(Runtime(config, names).run()))
     return 0
 
 

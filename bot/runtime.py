@@ -1,0 +1,334 @@
+"""The composition root: config → channels checked → knowledge, flows, dispatcher, storage (the App) →
+channels → one aiohttp server → broadcast worker; started in that order and stopped in reverse.
+
+`htxbot run`, `htxbot broadcast work`, the console and the tests all build the application here.
+What a channel needs from the root: a constructor taking the core's `handle` (see `_construct`), and
+the interface in bot/core/channel.py — `start()`, `stop()`, `send(ref, reply)`, `web_routes()`; a
+channel that polls may offer `wait()` (returns or raises when polling ends by itself). The root adds
+metrics and liveness at the edges (around `handle`, `send`, the poll call and the webhook routes),
+so adapters stay free of both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import App
+from bot.config import Config, ConfigError
+from bot.core.channel import Channel
+from bot.core.dispatcher import Dispatcher
+from bot.core.flow import Services
+from bot.core.types import ChatRef, Incoming, Reply
+from bot.knowledge.loader import load_valid_knowledge
+from bot.knowledge.search import SearchIndex
+from bot.metrics import Metrics
+from bot.storage.db import Database, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("telegram", "zalo")
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line naming the problem (shown without a traceback)."""
+
+
+def configured_channels(config: Config) -> list[str]:
+    """The messengers that have a token configured, in a fixed order."""
+    return [name for name in CHANNELS if getattr(config, name).token]
+
+
+async def build_app(config: Config, *, migrate: bool = True) -> App:
+    """Knowledge (validated, refusing to start on problems) → flows → dispatcher → database → App."""
+    from handlers.registry import build_flows
+
+    kb = load_valid_knowledge(config.knowledge.path)
+    index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
+    services = Services(config=config, index=index)
+    flows, fallback = build_flows(services)
+    db = await open_database(config, migrate=migrate)
+    services.extras["db"] = db
+    return App(config, db, services, Dispatcher(flows, fallback))
+
+
+async def open_database(config: Config, *, migrate: bool = True) -> Database:
+    """Connect (a one-line StartupError if the server is unreachable), then apply migrations."""
+    db = Database(config.database.url, config.database.echo, config.database.schema)
+    try:
+        await db.connect_check()
+        if migrate:
+            await db.upgrade()
+    except DatabaseUnavailable as exc:
+        await db.close()
+        raise StartupError(f"database.url: {exc}") from exc
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+class Runtime:
+    """One running bot process. `await Runtime(config, ["telegram", "zalo"]).run()` until a signal.
+
+    `app` may be given (already built; then not closed here). `send_only` opens the channels without
+    receiving anything (the standalone broadcast worker). `serve_web` starts the shared aiohttp server
+    (webhooks, /files links, /healthz, /metrics). `worker` runs the broadcast sender beside the bot.
+    """
+
+    def __init__(self, config: Config, channels: Sequence[str], *, app: App | None = None,
+                 serve_web: bool = True, worker: bool | None = None, send_only: bool = False) -> None:
+        unknown = [name for name in channels if name not in CHANNELS]
+        if unknown:
+            raise ConfigError(f"unknown channel {unknown[0]!r} (known: {', '.join(CHANNELS)})")
+        self.config = config
+        self.names = list(channels)
+        self.send_only = send_only
+        self.serve_web = serve_web
+        self.worker = config.broadcast.worker_in_bot if worker is None else worker
+        self.metrics = Metrics()
+        self.app = app
+        self._owns_app = app is None
+        self.channels: list[Channel] = []
+        self.web_runner: web.AppRunner | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self._stack = contextlib.AsyncExitStack()
+
+    # ---- start and stop --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Everything in order; on any failure what was started is stopped again before raising."""
+        try:
+            for name in self.names:  # tokens and secrets checked before the database is touched
+                self.channels.append(await self._construct(name))
+            if self.app is None:
+                self.app = await build_app(self.config)
+            self.metrics.watch_questions(self.app.db.session_class)
+            for channel in self.channels:
+                self.app.register_channel(_MeteredChannel(channel, self.metrics))  # type: ignore[arg-type]
+            if self.serve_web:  # up before the channels register webhooks, in case the platform checks the URL
+                await self._start_web()
+            for channel in self.channels:
+                await self._start_channel(channel)
+            if self.worker and self.channels:
+                from bot.broadcast.sender import start_background_worker
+
+                self._worker_task = start_background_worker(self.app)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Worker, web server, channels (finishing what they accepted), database — in that order."""
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+            self._worker_task = None
+        try:
+            if self.web_runner is not None:  # no new webhooks; the channels then finish what they accepted
+                await self.web_runner.cleanup()
+                self.web_runner = None
+            await self._stack.aclose()  # channels' stop() and their API clients, in reverse order
+        finally:
+            self._stack = contextlib.AsyncExitStack()
+            if self.app is not None and self._owns_app:
+                await self.app.close()
+
+    async def wait(self) -> None:
+        """Until cancelled, or until a channel's polling ends by itself (its error is raised)."""
+        waiters = [asyncio.ensure_future(ch.wait()) for ch in self.channels if hasattr(ch, "wait")]
+        waiters.append(asyncio.ensure_future(asyncio.Event().wait()))
+        try:
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in waiters:
+                task.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    async def run(self) -> None:
+        """Start, run until cancelled (or a channel ends), stop."""
+        await self.start()
+        try:
+            await self.wait()
+        finally:
+            await self.stop()
+
+    # ---- channels --------------------------------------------------------------------------------
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
+        """The core's `handle` as the channels see it, measured."""
+        assert self.app is not None, "a channel received a message before the application was built"
+        started = time.monotonic()
+        replies = await self.app.handle(incoming)
+        self.metrics.turn(incoming.channel, len(replies), time.monotonic() - started)
+        return replies
+
+    async def _construct(self, name: str) -> Channel:
+        """Build one channel (validating its config; no network yet); its clean-up goes on the stack."""
+        if name == "telegram":
+            return self._telegram()
+        return await self._zalo()
+
+    def _telegram(self) -> Channel:
+        from bot.channels.telegram import TelegramChannel
+
+        tg = self.config.telegram
+        if self.send_only:  # webhook mode without a URL: nothing polls, nothing steals updates
+            tg = replace(tg, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
+        channel = TelegramChannel(tg, self._handle)
+        mode = "send-only" if self.send_only else tg.mode
+        live = self.metrics.watch_channel("telegram", mode)
+        if mode == "polling" and channel.application.updater is not None:
+            updater = channel.application.updater
+            updater.bot = _PollObserver(updater.bot, live)  # type: ignore[assignment]
+        self._stack.push_async_callback(_stop_quietly, channel)
+        return channel  # type: ignore[return-value]
+
+    async def _zalo(self) -> Channel:
+        from bot.channels.zalo import ZaloChannel
+        from bot.channels.zalo_api import ZaloApi
+
+        zc = self.config.zalo
+        if not zc.token:
+            raise ConfigError("zalo.token: not set; put the bot token from Zalo Bot Creator in "
+                              "HTXBOT_ZALO__TOKEN (or a file named by HTXBOT_ZALO__TOKEN_FILE)")
+        mode = "send-only" if self.send_only else zc.mode
+        if mode == "webhook" and not 8 <= len(zc.webhook_secret) <= 256:
+            raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
+                              "HTXBOT_ZALO__WEBHOOK_SECRET")
+        live = self.metrics.watch_channel("zalo", mode)
+        api = await self._stack.enter_async_context(ZaloApi(zc.token, zc.base_url))
+        if mode == "polling":
+            api.get_updates = _observed_poll(api.get_updates, live)  # type: ignore[method-assign]
+        if mode == "send-only":
+            channel = ZaloChannel(api, self._handle, mode="webhook")
+        else:
+            channel = ZaloChannel(api, self._handle, mode=zc.mode, webhook_url=zc.webhook_url,
+                                  webhook_secret=zc.webhook_secret, typing=zc.typing_indicator)
+        self._stack.push_async_callback(_stop_quietly, channel)
+        return channel  # type: ignore[return-value]
+
+    async def _start_channel(self, channel: Channel) -> None:
+        """Start one channel; an unreachable platform becomes a one-line StartupError naming it."""
+        from bot.channels.zalo_api import ZaloAuthError
+
+        base_url = getattr(self.config, channel.name).base_url
+        try:
+            await channel.start()
+        except (ConfigError, ZaloAuthError):
+            raise  # already one line naming the key
+        except Exception as exc:  # noqa: BLE001 - network errors differ per library
+            raise StartupError(f"{channel.name}: cannot reach the platform at {base_url}: "
+                               f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+        log.info("%s: started (%s)", channel.name, self.metrics.liveness[channel.name].mode)
+
+    # ---- web server ------------------------------------------------------------------------------
+
+    async def _start_web(self) -> None:
+        from bot.channels.web import build_web_app, serve
+
+        assert self.app is not None
+        routes: list[web.RouteDef] = []
+        if not self.send_only:
+            for channel in self.channels:
+                routes.extend(_observed_route(r, self.metrics, channel.name) for r in channel.web_routes())
+        web_app = build_web_app(self.app, routes, metrics=self.metrics)
+        host, port = self.config.web.host, self.config.web.port
+        try:
+            self.web_runner = await serve(web_app, host, port)
+        except OSError as exc:
+            raise StartupError(f"web.port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        log.info("web server on %s:%s (%s)", host, port,
+                 ", ".join(sorted({r.path for r in routes})) or "no webhooks")
+
+
+class _MeteredChannel:
+    """A channel as the core sees it: proactive sends counted by outcome; everything else passes through."""
+
+    def __init__(self, channel: Channel, metrics: Metrics) -> None:
+        self._channel = channel
+        self._metrics = metrics
+        self.name = channel.name
+        self.capabilities = channel.capabilities
+
+    async def send(self, ref: ChatRef, reply: Reply) -> None:
+        try:
+            await self._channel.send(ref, reply)
+        except Exception as exc:
+            self._metrics.proactive_send(self.name, exc)
+            raise
+        self._metrics.proactive_send(self.name, None)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._channel, attr)
+
+
+class _PollObserver:
+    """Stands in for python-telegram-bot's Bot inside its Updater: a getUpdates that returned is a beat."""
+
+    def __init__(self, bot: Any, live: Any) -> None:
+        self._bot = bot
+        self._live = live
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._bot.get_updates(*args, **kwargs)
+        self._live.last_ok = time.monotonic()
+        return result
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._bot, attr)
+
+
+def _observed_poll(poll: Callable[..., Awaitable[Any]], live: Any) -> Callable[..., Awaitable[Any]]:
+    async def observed(*args: Any, **kwargs: Any) -> Any:
+        result = await poll(*args, **kwargs)  # an idle poll (None) is a success too
+        live.last_ok = time.monotonic()
+        return result
+
+    return observed
+
+
+def _observed_route(route: web.RouteDef, metrics: Metrics, channel: str) -> web.RouteDef:
+    """The channel's webhook route, noting each accepted call as the channel's liveness."""
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = await route.handler(request)  # type: ignore[misc]
+        if response.status < 400:
+            metrics.beat(channel)
+        return response
+
+    return web.RouteDef(route.method, route.path, handler, route.kwargs)
+
+
+async def _stop_quietly(channel: Any) -> None:
+    try:
+        await channel.stop()
+    except Exception:  # noqa: BLE001 - shutdown goes on for the other parts
+        log.exception("%s: error while stopping", getattr(channel, "name", channel))
+
+
+async def run_until_signalled(main: Awaitable[None]) -> None:
+    """Run `main`; SIGINT/SIGTERM cancel it so that shutdown (channels, web, database) runs in order."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("stopped by signal")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
