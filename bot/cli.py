@@ -213,11 +213,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         print("htxbot run: no channel configured; set HTXBOT_TELEGRAM__TOKEN and/or HTXBOT_ZALO__TOKEN "
               "(or run `htxbot chat` to try the bot in this terminal).", file=sys.stderr)
         return 2
-    if not config.web.link_secret:
-        log.warning("web.link_secret is not set: file download links will stop working when this process "
-                    "restarts and are not valid in other workers; set HTXBOT_WEB__LINK_SECRET")
-    log.info("data directory %s; database %s", config.database.data_dir,
-             config.database.url.split("@")[-1])
     asyncio.run(run_until_signalled(Runtime(config, names).run()))
     return 0
 

@@ -19,6 +19,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -64,6 +65,7 @@ async def build_app(config: Config, *, migrate: bool = True) -> App:
 
 async def open_database(config: Config, *, migrate: bool = True) -> Database:
     """Connect (a one-line StartupError if the server is unreachable), then apply migrations."""
+    _refuse_to_orphan_old_database(config)
     db = Database(config.database.url, config.database.echo, config.database.schema)
     try:
         await db.connect_check()
@@ -76,6 +78,19 @@ async def open_database(config: Config, *, migrate: bool = True) -> Database:
         await db.close()
         raise
     return db
+
+
+def _refuse_to_orphan_old_database(config: Config) -> None:
+    """Before 0.2 the default SQLite file was data/htxbot.db under the current folder. Starting where such a
+    file exists while the configured one does not yet would silently begin an empty database: refuse."""
+    old = Path.cwd() / "data" / "htxbot.db"
+    prefix, _, path = config.database.url.partition(":///")
+    if not prefix.startswith("sqlite") or not old.exists() or Path(path).exists():
+        return
+    if Path(path).resolve() != old.resolve():
+        raise StartupError(f"database.data_dir: {old} exists (the old default place) but the configured "
+                           f"database {path} does not; move the file there, or set "
+                           f"HTXBOT_DATABASE__DATA_DIR={old.parent}")
 
 
 class Runtime:
@@ -112,6 +127,7 @@ class Runtime:
             for name in self.names:  # tokens and secrets checked before the database is touched
                 self.channels.append(await self._construct(name))
             if self.app is None:
+                self._announce_settings()
                 self.app = await build_app(self.config)
             self.metrics.watch_questions(self.app.db.session_class)
             for channel in self.channels:
@@ -127,6 +143,13 @@ class Runtime:
         except BaseException:
             await self.stop()
             raise
+
+    def _announce_settings(self) -> None:
+        db = self.config.database
+        log.info("data directory %s; database %s", db.data_dir, db.url.rpartition("@")[2])
+        if not self.config.web.link_secret and not self.send_only:
+            log.warning("web.link_secret is not set: file download links will stop working when this process "
+                        "restarts and are not valid in other workers; set HTXBOT_WEB__LINK_SECRET")
 
     async def stop(self) -> None:
         """Worker, web server, channels (finishing what they accepted), database — in that order."""
