@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply database migrations")
+    backup = db.add_parser("backup", help="the whole database (stored files included) as one .tar.gz")
+    backup.add_argument("--output", help="archive path (default: <data_dir>/backups/htxbot-<UTC time>.tar.gz)")
+    restore = db.add_parser("restore", help="load a backup into an EMPTY database (new schema or file)")
+    restore.add_argument("archive")
     run = sub.add_parser("run", help="run the bot: every channel with a token, or the one named")
     run.add_argument("channel", nargs="?", choices=["telegram", "zalo"])
     for module in EXTENSIONS:
@@ -193,14 +197,30 @@ async def _unanswered(config: Config, limit: int) -> int:
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    """`htxbot db upgrade | backup [--output F] | restore F`."""
+    from pathlib import Path
+
     from bot.runtime import open_database
+    from bot.storage import backup
 
-    async def go() -> None:
-        db = await open_database(config)
-        await db.close()
+    async def go() -> str:
+        restoring = args.db_command == "restore"
+        db = await open_database(config, migrate=not restoring)  # restore migrates step by step itself
+        try:
+            if args.db_command == "backup":
+                path = Path(args.output) if args.output else backup.default_backup_path(config.database.data_dir)
+                return f"Backup written: {(await backup.backup(db, path)).describe()}"
+            if restoring:
+                return f"Restored: {(await backup.restore(db, Path(args.archive))).describe()}"
+            return "Database is up to date."
+        finally:
+            await db.close()
 
-    asyncio.run(go())
-    print("Database is up to date.")
+    try:
+        print(asyncio.run(go()))
+    except backup.BackupError as exc:
+        print(f"htxbot db {args.db_command}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

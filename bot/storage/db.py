@@ -87,10 +87,10 @@ class Database:
         except Exception as exc:  # noqa: BLE001
             raise DatabaseUnavailable(_one_line(exc)) from exc
 
-    async def upgrade(self) -> None:
-        """Apply every Alembic migration (all heads)."""
+    async def upgrade(self, target: str = "heads") -> None:
+        """Apply the Alembic migrations up to `target` (default: all heads)."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(_run_upgrade)
+            await conn.run_sync(_run_upgrade, target)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -112,8 +112,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _run_upgrade(connection: Connection) -> None:
+def _run_upgrade(connection: Connection, target: str) -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, target)
