@@ -37,7 +37,6 @@ from bot.storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("telegram", "zalo")
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
@@ -201,11 +200,9 @@ class Runtime:
 
     async def _construct(self, name: str) -> Channel:
         """Build one channel (validating its config; no network yet); its clean-up goes on the stack."""
-        if name == "telegram":
-            return self._telegram()
-        return await self._zalo()
+        return await CHANNEL_FACTORIES[name](self)
 
-    def _telegram(self) -> Channel:
+    async def _telegram(self) -> Channel:
         from bot.channels.telegram import TelegramChannel
 
         tg = self.config.telegram
@@ -276,6 +273,18 @@ class Runtime:
             raise StartupError(f"web.port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         log.info("web server on %s:%s (%s)", host, port,
                  ", ".join(sorted({r.path for r in routes})) or "no webhooks")
+
+
+# How each channel is built, by name; the config section of the same name must have a `token`.
+# A factory builds the channel with `runtime._handle` as its message handler, validates its config
+# without network calls, registers clean-up on `runtime._stack`, and calls
+# `runtime.metrics.watch_channel(name, mode)` ("polling", "webhook" or "send-only").
+ChannelFactory = Callable[[Runtime], Awaitable[Channel]]
+CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
+    "telegram": Runtime._telegram,
+    "zalo": Runtime._zalo,
+}
+CHANNELS = tuple(CHANNEL_FACTORIES)
 
 
 class _MeteredChannel:

@@ -76,6 +76,9 @@ class RecordingChannel:
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         self.sent.append((ref, reply))
 
+    def web_routes(self) -> list[object]:
+        return []
+
 
 @pytest.fixture
 async def zalo_server() -> AsyncIterator[FakeZaloServer]:
