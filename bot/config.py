@@ -38,6 +38,9 @@ class DatabaseConfig:
     url: str = ""
     # Where the SQLite file and backups live; absolute. Empty: $XDG_DATA_HOME/htxbot, else ~/.local/share/htxbot.
     data_dir: str = ""
+    # Not a setting: data/htxbot.db under the current folder (the place before data_dir existed) when
+    # neither url nor data_dir is configured and that file exists; start-up then refuses to begin anew.
+    legacy_sqlite: str = field(default="", repr=False, metadata={"internal": True})
     echo: bool = False
     schema: str = ""  # PostgreSQL only: the schema to use (search_path)
 
@@ -169,6 +172,9 @@ def _resolve_data_location(db: DatabaseConfig, env: dict[str, str]) -> None:
     else:
         xdg = env.get("XDG_DATA_HOME", "")
         data_dir = (Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share") / "htxbot"
+    legacy = Path.cwd() / "data" / "htxbot.db"
+    if not db.url and not db.data_dir and legacy.exists():
+        db.legacy_sqlite = str(legacy)
     db.data_dir = str(data_dir)
     if not db.url:
         db.url = f"sqlite+aiosqlite:///{data_dir / 'htxbot.db'}"
@@ -179,13 +185,15 @@ def _resolve_data_location(db: DatabaseConfig, env: dict[str, str]) -> None:
 
 
 def _fill_section(name: str, section: Any, raw: dict[str, Any], env: dict[str, str]) -> None:
-    known = {f.name for f in dataclasses.fields(section)}
+    known = {f.name for f in dataclasses.fields(section) if not f.metadata.get("internal")}
     for key in raw:
         base = key[:-5] if key.endswith("_file") else key
         if base not in known:
             raise ConfigError(f"{name}.{key}: unknown key")
     hints = typing.get_type_hints(type(section))
     for f in dataclasses.fields(section):
+        if f.metadata.get("internal"):
+            continue
         dotted = f"{name}.{f.name}"
         env_key = f"HTXBOT_{name.upper()}__{f.name.upper()}"
         secret = f.metadata.get("secret", False)

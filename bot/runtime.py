@@ -80,16 +80,15 @@ async def open_database(config: Config, *, migrate: bool = True) -> Database:
 
 
 def _refuse_to_orphan_old_database(config: Config) -> None:
-    """Before 0.2 the default SQLite file was data/htxbot.db under the current folder. Starting where such a
-    file exists while the configured one does not yet would silently begin an empty database: refuse."""
-    old = Path.cwd() / "data" / "htxbot.db"
-    prefix, _, path = config.database.url.partition(":///")
-    if not prefix.startswith("sqlite") or not old.exists() or Path(path).exists():
-        return
-    if Path(path).resolve() != old.resolve():
-        raise StartupError(f"database.data_dir: {old} exists (the old default place) but the configured "
-                           f"database {path} does not; move the file there, or set "
-                           f"HTXBOT_DATABASE__DATA_DIR={old.parent}")
+    """Before the data directory, the default SQLite file was data/htxbot.db under the current folder.
+    Starting where such a file exists, with nothing configured and no database in the data directory
+    yet, would silently begin an empty database: refuse, saying what to set."""
+    old = config.database.legacy_sqlite
+    new = config.database.url.partition(":///")[2]
+    if old and not Path(new).exists():
+        raise StartupError(f"database.data_dir: {old} exists (the old default place) but the database in "
+                           f"the data directory ({new}) does not; move the file there, or set "
+                           f"HTXBOT_DATABASE__DATA_DIR={Path(old).parent}")
 
 
 class Runtime:

@@ -182,3 +182,5 @@ def test_an_old_database_in_the_current_folder_is_not_silently_replaced(tmp_path
     line = _one_line_error(_bot(["db", "upgrade"], tmp_path, XDG_DATA_HOME=str(tmp_path / "xdg")))
     assert f"HTXBOT_DATABASE__DATA_DIR={tmp_path / 'data'}" in line
     assert not (tmp_path / "xdg" / "htxbot" / "htxbot.db").exists()
+    explicit = _bot(["db", "upgrade"], tmp_path, HTXBOT_DATABASE__URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert explicit.returncode == 0, explicit.stderr  # a configured database is the operator's choice
