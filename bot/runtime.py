@@ -29,10 +29,11 @@ from bot.config import Config, ConfigError
 from bot.core.channel import Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import Services
-from bot.core.types import ChatRef, Incoming, Reply
+from bot.core.types import Incoming, Reply
 from bot.knowledge.loader import load_valid_knowledge
 from bot.knowledge.search import SearchIndex
 from bot.metrics import Metrics
+from bot.observed import MeteredChannel, PollObserver, observed_poll, observed_route
 from bot.storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ class Runtime:
                 self.app = await build_app(self.config)
             self.metrics.watch_questions(self.app.db.session_class)
             for channel in self.channels:
-                self.app.register_channel(_MeteredChannel(channel, self.metrics))  # type: ignore[arg-type]
+                self.app.register_channel(MeteredChannel(channel, self.metrics))  # type: ignore[arg-type]
             if self.serve_web:  # up before the channels register webhooks, in case the platform checks the URL
                 await self._start_web()
             for channel in self.channels:
@@ -212,7 +213,7 @@ class Runtime:
         live = self.metrics.watch_channel("telegram", mode)
         if mode == "polling" and channel.application.updater is not None:
             updater = channel.application.updater
-            updater.bot = _PollObserver(updater.bot, live)  # type: ignore[assignment]
+            updater.bot = PollObserver(updater.bot, live)  # type: ignore[assignment]
         self._stack.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
@@ -231,7 +232,7 @@ class Runtime:
         live = self.metrics.watch_channel("zalo", mode)
         api = await self._stack.enter_async_context(ZaloApi(zc.token, zc.base_url))
         if mode == "polling":
-            api.get_updates = _observed_poll(api.get_updates, live)  # type: ignore[method-assign]
+            api.get_updates = observed_poll(api.get_updates, live)  # type: ignore[method-assign]
         if mode == "send-only":
             channel = ZaloChannel(api, self._handle, mode="webhook")
         else:
@@ -263,7 +264,7 @@ class Runtime:
         routes: list[web.RouteDef] = []
         if not self.send_only:
             for channel in self.channels:
-                routes.extend(_observed_route(r, self.metrics, channel.name) for r in channel.web_routes())
+                routes.extend(observed_route(r, self.metrics, channel.name) for r in channel.web_routes())
         web_app = build_web_app(self.app, routes, metrics=self.metrics)
         host, port = self.config.web.host, self.config.web.port
         try:
@@ -284,63 +285,6 @@ CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "zalo": Runtime._zalo,
 }
 CHANNELS = tuple(CHANNEL_FACTORIES)
-
-
-class _MeteredChannel:
-    """A channel as the core sees it: proactive sends counted by outcome; everything else passes through."""
-
-    def __init__(self, channel: Channel, metrics: Metrics) -> None:
-        self._channel = channel
-        self._metrics = metrics
-        self.name = channel.name
-        self.capabilities = channel.capabilities
-
-    async def send(self, ref: ChatRef, reply: Reply) -> None:
-        try:
-            await self._channel.send(ref, reply)
-        except Exception as exc:
-            self._metrics.proactive_send(self.name, exc)
-            raise
-        self._metrics.proactive_send(self.name, None)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._channel, attr)
-
-
-class _PollObserver:
-    """Stands in for python-telegram-bot's Bot inside its Updater: a getUpdates that returned is a beat."""
-
-    def __init__(self, bot: Any, live: Any) -> None:
-        self._bot = bot
-        self._live = live
-
-    async def get_updates(self, *args: Any, **kwargs: Any) -> Any:
-        result = await self._bot.get_updates(*args, **kwargs)
-        self._live.last_ok = time.monotonic()
-        return result
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._bot, attr)
-
-
-def _observed_poll(poll: Callable[..., Awaitable[Any]], live: Any) -> Callable[..., Awaitable[Any]]:
-    async def observed(*args: Any, **kwargs: Any) -> Any:
-        result = await poll(*args, **kwargs)  # an idle poll (None) is a success too
-        live.last_ok = time.monotonic()
-        return result
-
-    return observed
-
-
-def _observed_route(route: web.RouteDef, metrics: Metrics, channel: str) -> web.RouteDef:
-    """The channel's webhook route, noting each accepted call as the channel's liveness."""
-    async def handler(request: web.Request) -> web.StreamResponse:
-        response = await route.handler(request)  # type: ignore[misc]
-        if response.status < 400:
-            metrics.beat(channel)
-        return response
-
-    return web.RouteDef(route.method, route.path, handler, route.kwargs)
 
 
 async def _stop_quietly(channel: Any) -> None:

@@ -13,7 +13,7 @@ from bot.channels.web import build_web_app
 from bot.core.channel import QuotaExceeded, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Reply
 from bot.metrics import Metrics
-from bot.runtime import _MeteredChannel
+from bot.observed import MeteredChannel
 from tests.conftest import RecordingChannel
 from tests.test_runtime import metric
 
@@ -100,7 +100,7 @@ class _Failing(RecordingChannel):
 async def test_metrics_count_proactive_outcomes_429s_and_quota(app: App, client: TestClient) -> None:
     metrics: Metrics = client.metrics  # type: ignore[attr-defined]
     failing = _Failing([RetryLater(2), QuotaExceeded("quota"), RecipientBlocked("blocked")])
-    app.register_channel(_MeteredChannel(failing, metrics))  # type: ignore[arg-type]
+    app.register_channel(MeteredChannel(failing, metrics))  # type: ignore[arg-type]
     for _ in range(4):
         with contextlib.suppress(Exception):  # each failure is what the broadcaster would record
             await app.send(ChatRef("zalo", "u2"), Reply("Thông báo"))
