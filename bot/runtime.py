@@ -2,11 +2,11 @@
 channels → one aiohttp server → broadcast worker; started in that order and stopped in reverse.
 
 `htxbot run`, `htxbot broadcast work`, the console and the tests all build the application here.
-What a channel needs from the root: a constructor taking the core's `handle` (see `_construct`), and
-the interface in bot/core/channel.py — `start()`, `stop()`, `send(ref, reply)`, `web_routes()`; a
-channel that polls may offer `wait()` (returns or raises when polling ends by itself). The root adds
-metrics and liveness at the edges (around `handle`, `send`, the poll call and the webhook routes),
-so adapters stay free of both.
+What a channel needs from the root: an entry in CHANNEL_FACTORIES (built with `Runtime.handle` as its
+message handler), and the interface in bot/core/channel.py — `start()`, `stop()`, `send(ref, reply)`,
+`web_routes()`; a channel that polls may offer `wait()` (returns or raises when polling ends by
+itself). The root adds metrics and liveness at the edges (around `handle`, `send`, the poll call and
+the webhook routes), so adapters stay free of both.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Runtime:
         self.channels: list[Channel] = []
         self.web_runner: web.AppRunner | None = None
         self._worker_task: asyncio.Task[None] | None = None
-        self._stack = contextlib.AsyncExitStack()
+        self.resources = contextlib.AsyncExitStack()
 
     # ---- start and stop --------------------------------------------------------------------------
 
@@ -161,9 +161,9 @@ class Runtime:
             if self.web_runner is not None:  # no new webhooks; the channels then finish what they accepted
                 await self.web_runner.cleanup()
                 self.web_runner = None
-            await self._stack.aclose()  # channels' stop() and their API clients, in reverse order
+            await self.resources.aclose()  # channels' stop() and their API clients, in reverse order
         finally:
-            self._stack = contextlib.AsyncExitStack()
+            self.resources = contextlib.AsyncExitStack()
             if self.app is not None and self._owns_app:
                 await self.app.close()
 
@@ -190,8 +190,8 @@ class Runtime:
 
     # ---- channels --------------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming) -> list[Reply]:
-        """The core's `handle` as the channels see it, measured."""
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """The core's `handle` as the channels see it (counted in /metrics): one message in, replies out."""
         assert self.app is not None, "a channel received a message before the application was built"
         started = time.monotonic()
         replies = await self.app.handle(incoming)
@@ -208,13 +208,13 @@ class Runtime:
         tg = self.config.telegram
         if self.send_only:  # webhook mode without a URL: nothing polls, nothing steals updates
             tg = replace(tg, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
-        channel = TelegramChannel(tg, self._handle)
+        channel = TelegramChannel(tg, self.handle)
         mode = "send-only" if self.send_only else tg.mode
         live = self.metrics.watch_channel("telegram", mode)
         if mode == "polling" and channel.application.updater is not None:
             updater = channel.application.updater
             updater.bot = PollObserver(updater.bot, live)  # type: ignore[assignment]
-        self._stack.push_async_callback(_stop_quietly, channel)
+        self.resources.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
     async def _zalo(self) -> Channel:
@@ -230,15 +230,15 @@ class Runtime:
             raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
                               "HTXBOT_ZALO__WEBHOOK_SECRET")
         live = self.metrics.watch_channel("zalo", mode)
-        api = await self._stack.enter_async_context(ZaloApi(zc.token, zc.base_url))
+        api = await self.resources.enter_async_context(ZaloApi(zc.token, zc.base_url))
         if mode == "polling":
             api.get_updates = observed_poll(api.get_updates, live)  # type: ignore[method-assign]
         if mode == "send-only":
-            channel = ZaloChannel(api, self._handle, mode="webhook")
+            channel = ZaloChannel(api, self.handle, mode="webhook")
         else:
-            channel = ZaloChannel(api, self._handle, mode=zc.mode, webhook_url=zc.webhook_url,
+            channel = ZaloChannel(api, self.handle, mode=zc.mode, webhook_url=zc.webhook_url,
                                   webhook_secret=zc.webhook_secret, typing=zc.typing_indicator)
-        self._stack.push_async_callback(_stop_quietly, channel)
+        self.resources.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
     async def _start_channel(self, channel: Channel) -> None:
@@ -276,8 +276,8 @@ class Runtime:
 
 
 # How each channel is built, by name; the config section of the same name must have a `token`.
-# A factory builds the channel with `runtime._handle` as its message handler, validates its config
-# without network calls, registers clean-up on `runtime._stack`, and calls
+# A factory builds the channel with `runtime.handle` as its message handler, validates its config
+# without network calls, registers clean-up on `runtime.resources`, and calls
 # `runtime.metrics.watch_channel(name, mode)` ("polling", "webhook" or "send-only").
 ChannelFactory = Callable[[Runtime], Awaitable[Channel]]
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
