@@ -210,3 +210,24 @@ async def test_polling_both_channels_then_killing_the_database_makes_healthz_503
             assert any(p.startswith("database:") for p in report["problems"])
         finally:
             await bot.stop()
+
+
+@pytest.mark.postgres
+async def test_after_postgresql_drops_the_connections_the_next_message_is_answered(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from bot.core.channel import APOLOGY
+    from bot.core.types import Incoming
+    from bot.runtime import build_app
+
+    config = await asyncio.to_thread(fresh_pg_config, request, tmp_path)
+    app = await build_app(config)
+    try:
+        ask = Incoming(channel="test", chat_id="u", user_id="u", text=QUESTION)
+        assert "17/2023/QH15" in (await app.handle(ask))[0].text
+        await pg_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         f"WHERE application_name = 'htxbot:{config.database.schema}'")  # a server restart
+        replies = await app.handle(ask)
+        assert replies[0].text != APOLOGY and "17/2023/QH15" in replies[0].text
+        await app.db.ping()
+    finally:
+        await app.close()

@@ -49,7 +49,10 @@ class Database:
             if schema:
                 connect_args["server_settings"]["search_path"] = schema
         try:
-            self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args)
+            # pre-ping on PostgreSQL: after a server restart a pooled connection is replaced instead of
+            # failing the next user's turn.
+            self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args,
+                                                           pool_pre_ping=not self.is_sqlite)
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
             raise ConfigError(f"database.url: unsupported driver {self.url.drivername!r} "
                               "(use sqlite+aiosqlite:// or postgresql+asyncpg://)") from exc
