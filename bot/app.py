@@ -13,11 +13,8 @@ from bot.core.links import LinkSigner
 from bot.core.locks import KeyedLocks
 from bot.core.render import render_for
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
-from bot.knowledge.loader import load_valid_knowledge
-from bot.knowledge.search import SearchIndex
 from bot.storage.db import Database
 from bot.storage.repo import conversations, files, users
-from handlers.registry import build_flows
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +35,10 @@ class App:
 
     @classmethod
     async def open(cls, config: Config, migrate: bool = True) -> App:
-        """Load and validate the knowledge base (refusing to start on problems), then the database."""
-        kb = load_valid_knowledge(config.knowledge.path)
-        index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
-        services = Services(config=config, index=index)
-        flows, fallback = build_flows(services)
-        db = Database(config.database.url, config.database.echo, config.database.schema)
-        if migrate:
-            await db.upgrade()
-        services.extras["db"] = db
-        return cls(config, db, services, Dispatcher(flows, fallback))
+        """Build the application through the composition root (bot/runtime.py)."""
+        from bot.runtime import build_app
+
+        return await build_app(config, migrate=migrate)
 
     def register_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -96,7 +87,7 @@ class App:
             if attachment and not (caps.documents if attachment.kind == "document" else caps.images):
                 file_id = await files.store_file(s, ref.channel, owner, attachment.filename,  # type: ignore[arg-type]
                                                  attachment.mime, attachment.data)
-                url = self.links.url_for(file_id, owner)
+                url = self.links.url_for(file_id)
                 hours = self.config.web.link_ttl_hours
                 reply = replace(reply, attachment=None, text=f"{reply.text}\n\n📎 Tải tệp «{attachment.filename}»: "
                                 f"{url}\n(Liên kết dành riêng cho bạn, hết hạn sau {hours} giờ.)")

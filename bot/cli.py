@@ -11,13 +11,15 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.channel import DeliveryError
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
 from bot.knowledge.model import KnowledgeBase
+from bot.logs import configure_logging
+from bot.runtime import StartupError
+from bot.storage.db import DatabaseUnavailable
 
 log = logging.getLogger("htxbot")
 
@@ -44,8 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply database migrations")
-    run = sub.add_parser("run", help="run the bot on a messenger")
-    run.add_argument("channel", choices=["telegram", "zalo"])
+    backup = db.add_parser("backup", help="the whole database (stored files included) as one .tar.gz")
+    backup.add_argument("--output", help="archive path (default: <data_dir>/backups/htxbot-<UTC time>.tar.gz)")
+    restore = db.add_parser("restore", help="load a backup into an EMPTY database (new schema or file)")
+    restore.add_argument("archive")
+    run = sub.add_parser("run", help="run the bot: every channel with a token, or the one named")
+    run.add_argument("channel", nargs="?", choices=["telegram", "zalo"])
     for module in EXTENSIONS:
         COMMANDS.update(importlib.import_module(module).register(sub))
     return p
@@ -60,9 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"htxbot: config error: {exc}")
     quiet = args.command != "run" and getattr(args, "broadcast_command", "") != "work"
-    logging.basicConfig(level=logging.WARNING if quiet else config.bot.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
+    configure_logging("WARNING" if quiet else config.bot.log_level, config.bot.log_format)
     try:
         code = COMMANDS[args.command](config, args)
     except KnowledgeError as exc:
@@ -72,32 +76,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"htxbot: config error: {exc}")
     except DeliveryError as exc:
         sys.exit(f"htxbot: the messaging platform refused: {exc}")
+    except (StartupError, DatabaseUnavailable) as exc:
+        sys.exit(f"htxbot: {exc}")
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
 
 
-async def run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main`; SIGINT/SIGTERM cancel it so that shutdown (closing channels and the database) runs."""
-    task = asyncio.ensure_future(main)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        log.info("stopped by signal")
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-
-
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import App
     from bot.channels.console import run_console
+    from bot.runtime import build_app
 
     async def go() -> None:
-        app = await App.open(config)
+        app = await build_app(config)
         try:
             await run_console(app, sys.stdin, sys.stdout)
         finally:
@@ -222,51 +213,43 @@ async def _unanswered(config: Config, limit: int) -> int:
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
-    from bot.storage.db import Database
+    """`htxbot db upgrade | backup [--output F] | restore F`."""
+    from pathlib import Path
 
-    async def go() -> None:
-        db = Database(config.database.url, schema=config.database.schema)
+    from bot.runtime import open_database
+    from bot.storage import backup
+
+    async def go() -> str:
+        restoring = args.db_command == "restore"
+        db = await open_database(config, migrate=not restoring)  # restore migrates step by step itself
         try:
-            await db.upgrade()
+            if args.db_command == "backup":
+                path = Path(args.output) if args.output else backup.default_backup_path(config.database.data_dir)
+                return f"Backup written: {(await backup.backup(db, path)).describe()}"
+            if restoring:
+                return f"Restored: {(await backup.restore(db, Path(args.archive))).describe()}"
+            return "Database is up to date."
         finally:
             await db.close()
 
-    asyncio.run(go())
-    print("Database is up to date.")
+    try:
+        print(asyncio.run(go()))
+    except backup.BackupError as exc:
+        print(f"htxbot db {args.db_command}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import App
+    """`htxbot run [channel]`: every channel with a token (or the one named) behind one web server."""
+    from bot.runtime import Runtime, configured_channels, run_until_signalled
 
-    if not config.web.link_secret:
-        log.warning("web.link_secret is not set: file download links will stop working when this process "
-                    "restarts and are not valid in other workers; set HTXBOT_WEB__LINK_SECRET")
-
-    async def go() -> None:
-        app = await App.open(config)
-        worker = None
-        if config.broadcast.worker_in_bot:
-            from bot.broadcast.sender import start_background_worker
-
-            worker = start_background_worker(app)  # delivers announcements through this process's channel
-        try:
-            if args.channel == "telegram":
-                from bot.channels.telegram import run_telegram
-
-                await run_until_signalled(run_telegram(app, config))
-            else:
-                from bot.channels.zalo import run_zalo
-
-                await run_until_signalled(run_zalo(app, config))
-        finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            await app.close()
-
-    asyncio.run(go())
+    names = [args.channel] if args.channel else configured_channels(config)
+    if not names:
+        print("htxbot run: no channel configured; set HTXBOT_TELEGRAM__TOKEN and/or HTXBOT_ZALO__TOKEN "
+              "(or run `htxbot chat` to try the bot in this terminal).", file=sys.stderr)
+        return 2
+    asyncio.run(run_until_signalled(Runtime(config, names).run()))
     return 0
 
 

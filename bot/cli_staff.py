@@ -9,11 +9,9 @@ import contextlib
 import getpass
 import logging
 import mimetypes
-import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,19 +48,18 @@ def register(sub: Any) -> dict[str, Handler]:
     export.add_argument("survey")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--output", type=Path, required=True)
-    staff = sub.add_parser("staff", help="grant or revoke the staff role")
-    staff.add_argument("action", choices=["grant", "revoke"])
-    staff.add_argument("member", help="channel:user_id, e.g. telegram:12345")
+    staff = sub.add_parser("staff", help="list staff, or grant or revoke the staff role")
+    staff.add_argument("action", choices=["list", "grant", "revoke"])
+    staff.add_argument("member", nargs="?", help="channel:user_id, e.g. telegram:12345 (grant, revoke)")
     return {"broadcast": cmd_broadcast, "surveys": cmd_surveys, "staff": cmd_staff}
 
 
 @contextlib.asynccontextmanager
 async def _database(config: Config) -> AsyncIterator[Any]:
-    from bot.storage.db import Database
+    from bot.runtime import open_database
 
-    db = Database(config.database.url, schema=config.database.schema)
+    db = await open_database(config)
     try:
-        await db.upgrade()
         yield db
     finally:
         await db.close()
@@ -144,52 +141,30 @@ async def _cancel(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _work(config: Config, lease: float, exit_when_idle: bool) -> int:
-    """A standalone worker: the app without polling, channels opened for sending only."""
-    from bot.app import App
+    """A standalone worker: the application with its channels opened for sending only (nothing polls)."""
     from bot.broadcast.sender import SenderOptions, run_broadcast_worker, worker_name
+    from bot.runtime import Runtime, configured_channels
 
-    app = await App.open(config)
+    names = configured_channels(config)
+    if not names:  # before the database is touched: a worker without a channel could only fail every row
+        print("htxbot broadcast work: no channel configured; set HTXBOT_TELEGRAM__TOKEN and/or "
+              "HTXBOT_ZALO__TOKEN.", file=sys.stderr)
+        return 2
+    runtime = Runtime(config, names, send_only=True, serve_web=False, worker=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
     try:
-        async with _send_only_channels(app, config) as names:
-            if not names:
-                print("No channel configured (set HTXBOT_TELEGRAM__TOKEN or HTXBOT_ZALO__TOKEN).", file=sys.stderr)
-                return 2
-            log.info("broadcast worker on %s", ", ".join(names))
-            print(f"worker ready on {', '.join(names)}", flush=True)
-            options = SenderOptions(lease=timedelta(seconds=lease), exit_when_idle=exit_when_idle)
-            await run_broadcast_worker(app, stop, worker_name(), options)
+        assert runtime.app is not None
+        log.info("broadcast worker on %s", ", ".join(names))
+        print(f"worker ready on {', '.join(names)}", flush=True)
+        options = SenderOptions(lease=timedelta(seconds=lease), exit_when_idle=exit_when_idle)
+        await run_broadcast_worker(runtime.app, stop, worker_name(), options)
     finally:
-        await app.close()
+        await runtime.stop()
     return 0
-
-
-@contextlib.asynccontextmanager
-async def _send_only_channels(app: Any, config: Config) -> AsyncIterator[list[str]]:
-    """Telegram in webhook mode without a webhook URL (so nothing polls or steals updates), and Zalo
-    in webhook mode without registering one: both can only send, which is all a worker does."""
-    async with contextlib.AsyncExitStack() as stack:
-        if config.telegram.token:
-            from bot.channels.telegram import TelegramChannel
-
-            tg = replace(config.telegram, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
-            channel = TelegramChannel(tg, app.handle)
-            await channel.start()
-            stack.push_async_callback(channel.stop)
-            app.register_channel(channel)
-        if config.zalo.token:
-            from bot.channels.zalo import ZaloChannel
-            from bot.channels.zalo_api import ZaloApi
-
-            api = await stack.enter_async_context(ZaloApi(config.zalo.token, config.zalo.base_url))
-            zalo = ZaloChannel(api, app.handle, mode="webhook")
-            await zalo.start()
-            stack.push_async_callback(zalo.stop)
-            app.register_channel(zalo)
-        yield list(app.channels)
 
 
 def cmd_surveys(config: Config, args: argparse.Namespace) -> int:
@@ -212,7 +187,9 @@ def cmd_staff(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.repo import audit
     from handlers.staff import change_role, parse_member_ref
 
-    ref = parse_member_ref(args.member)
+    if args.action == "list":
+        return asyncio.run(_list_staff(config))
+    ref = parse_member_ref(args.member or "")
     if ref is None:
         print("member must look like telegram:12345", file=sys.stderr)
         return 2
@@ -227,3 +204,22 @@ def cmd_staff(config: Config, args: argparse.Namespace) -> int:
         return 0 if outcome in ("ok", "unchanged") else 1
 
     return asyncio.run(go())
+
+
+async def _list_staff(config: Config) -> int:
+    """Admins from config, then staff and admins in the database: `channel:user_id  role  name`."""
+    from bot.storage.repo.users import list_staff
+
+    async with _database(config) as db, db.unit() as s:
+        people = await list_staff(s)
+    listed = {f"{p.channel}:{p.external_id}" for p in people}
+    for admin in config.staff.admins:
+        if admin not in listed:
+            print(f"{admin}\tadmin (config)\t")
+    for p in people:
+        ref = f"{p.channel}:{p.external_id}"
+        role = "admin (config)" if ref in config.staff.admins else p.role
+        print(f"{ref}\t{role}\t{p.display_name}")
+    if not people and not config.staff.admins:
+        print("No staff yet: set staff.admins in config, then `htxbot staff grant channel:user_id`.")
+    return 0

@@ -34,7 +34,13 @@ def _default_knowledge_dir() -> str:
 
 @dataclass
 class DatabaseConfig:
-    url: str = "sqlite+aiosqlite:///data/htxbot.db"
+    # Empty: the SQLite file `htxbot.db` in `data_dir`. A relative SQLite path is taken inside `data_dir`.
+    url: str = ""
+    # Where the SQLite file and backups live; absolute. Empty: $XDG_DATA_HOME/htxbot, else ~/.local/share/htxbot.
+    data_dir: str = ""
+    # Not a setting: data/htxbot.db under the current folder (the place before data_dir existed) when
+    # neither url nor data_dir is configured and that file exists; start-up then refuses to begin anew.
+    legacy_sqlite: str = field(default="", repr=False, metadata={"internal": True})
     echo: bool = False
     schema: str = ""  # PostgreSQL only: the schema to use (search_path)
 
@@ -58,6 +64,7 @@ class BotConfig:
         "hoặc bộ phận một cửa của UBND xã/phường nơi đặt trụ sở"
     )
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line, for log collectors)
 
 
 @dataclass
@@ -94,6 +101,8 @@ class WebConfig:
     public_url: str = "http://127.0.0.1:8080"
     link_secret: str = _secret()
     link_ttl_hours: int = 72
+    # /healthz answers 503 when a polling channel has had no successful poll for this many seconds.
+    max_poll_age: float = 180.0
 
 
 @dataclass
@@ -121,6 +130,7 @@ _CHOICES = {
     ("telegram", "mode"): {"polling", "webhook"},
     ("zalo", "mode"): {"polling", "webhook"},
     ("bot", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("bot", "log_format"): {"text", "json"},
 }
 
 
@@ -148,17 +158,42 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     unknown = set(raw) - {f.name for f in dataclasses.fields(Config)}
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown section")
+    _resolve_data_location(config.database, env)
     return config
 
 
+def _resolve_data_location(db: DatabaseConfig, env: dict[str, str]) -> None:
+    """Make the data directory absolute and put the default (or a relative) SQLite file inside it, so
+    that the database never depends on the folder the bot was started from."""
+    if db.data_dir:
+        data_dir = Path(db.data_dir).expanduser()
+        if not data_dir.is_absolute():
+            raise ConfigError(f"database.data_dir: must be an absolute path, not {db.data_dir!r}")
+    else:
+        xdg = env.get("XDG_DATA_HOME", "")
+        data_dir = (Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share") / "htxbot"
+    legacy = Path.cwd() / "data" / "htxbot.db"
+    if not db.url and not db.data_dir and legacy.exists():
+        db.legacy_sqlite = str(legacy)
+    db.data_dir = str(data_dir)
+    if not db.url:
+        db.url = f"sqlite+aiosqlite:///{data_dir / 'htxbot.db'}"
+        return
+    prefix, sep, path = db.url.partition(":///")
+    if prefix.startswith("sqlite") and sep and path and path != ":memory:" and not path.startswith("/"):
+        db.url = f"{prefix}:///{data_dir / path}"
+
+
 def _fill_section(name: str, section: Any, raw: dict[str, Any], env: dict[str, str]) -> None:
-    known = {f.name for f in dataclasses.fields(section)}
+    known = {f.name for f in dataclasses.fields(section) if not f.metadata.get("internal")}
     for key in raw:
         base = key[:-5] if key.endswith("_file") else key
         if base not in known:
             raise ConfigError(f"{name}.{key}: unknown key")
     hints = typing.get_type_hints(type(section))
     for f in dataclasses.fields(section):
+        if f.metadata.get("internal"):
+            continue
         dotted = f"{name}.{f.name}"
         env_key = f"HTXBOT_{name.upper()}__{f.name.upper()}"
         secret = f.metadata.get("secret", False)

@@ -12,6 +12,7 @@ import pytest
 from bot.app import App
 from bot.config import Config, load_config
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.runtime import build_app
 from tests.fakes.zalo_server import FakeZaloServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def app(config: Config) -> AsyncIterator[App]:
-    application = await App.open(config)
+    application = await build_app(config)
     yield application
     await application.close()
 
@@ -74,6 +75,9 @@ class RecordingChannel:
 
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         self.sent.append((ref, reply))
+
+    def web_routes(self) -> list[object]:
+        return []
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ class ConsoleChannel:
 
 async def run_console(app: App, stdin: TextIO, out: TextIO, user: str | None = None) -> None:
     """A REPL a person can use; also driven by tests through pipes."""
-    channel = ConsoleChannel(out, Path("data") / "files")
+    channel = ConsoleChannel(out, Path(app.config.database.data_dir) / "files")
     app.register_channel(channel)
     user = user or getpass.getuser()
     interactive = stdin.isatty()

@@ -11,7 +11,6 @@ Pictures and documents in private chats (up to 10 MB) are downloaded here and re
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import logging
@@ -333,21 +332,7 @@ class _TokenRedactor(logging.Filter):
 
 
 async def run_telegram(app: App, config: Config) -> None:
-    """Run the Telegram channel until cancelled: polling, or webhook on the shared web server."""
-    channel = TelegramChannel(config.telegram, app.handle)
-    app.register_channel(channel)
-    await channel.start()
-    runner: web.AppRunner | None = None
-    try:
-        if config.telegram.mode == "webhook":
-            from bot.channels.web import build_web_app  # the shared server; only needed here
+    """Run this channel alone on an open App until cancelled (the composition root does the work)."""
+    from bot.runtime import Runtime
 
-            runner = web.AppRunner(build_web_app(app, channel.web_routes()))
-            await runner.setup()
-            await web.TCPSite(runner, config.web.host, config.web.port).start()
-            log.info("telegram: webhook listening on %s:%s%s", config.web.host, config.web.port, WEBHOOK_PATH)
-        await asyncio.Event().wait()  # until cancelled (Ctrl-C, SIGTERM)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await channel.stop()
+    await Runtime(config, ["telegram"], app=app, serve_web=config.telegram.mode == "webhook", worker=False).run()

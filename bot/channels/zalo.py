@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloDownloadError
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, QuotaExceeded, RetryLater
 from bot.core.locks import KeyedLocks
 from bot.core.render import split_text
@@ -323,39 +323,10 @@ class CoreApp(Protocol):
 
 
 async def run_zalo(app: CoreApp, config: Config, *, serve_web: bool = True) -> None:
-    """Run the Zalo bot until cancelled: polling or webhook per `zalo.mode`, then stop cleanly.
+    """Run this channel alone on an open App until cancelled (the composition root does the work).
 
-    The project's web server (health check, file links, and in webhook mode /zalo/webhook) is served
-    on `web.host:web.port` too, because on Zalo documents can only be delivered as links to it.
-    Raises ConfigError for a missing token/secret and ZaloAuthError when Zalo rejects the token.
-    """
-    zc = config.zalo
-    if not zc.token:
-        raise ConfigError("zalo.token: not set; put the bot token from Zalo Bot Creator in "
-                          "HTXBOT_ZALO__TOKEN (or a file named by HTXBOT_ZALO__TOKEN_FILE)")
-    webhook = zc.mode == "webhook"
-    if webhook and not 8 <= len(zc.webhook_secret) <= 256:
-        raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
-                          "HTXBOT_ZALO__WEBHOOK_SECRET")
-    async with ZaloApi(zc.token, zc.base_url) as api:
-        channel = ZaloChannel(api, app.handle, mode=zc.mode, webhook_url=zc.webhook_url,
-                              webhook_secret=zc.webhook_secret, typing=zc.typing_indicator)
-        app.register_channel(channel)
-        runner: web.AppRunner | None = None
-        try:
-            if serve_web or webhook:  # up before setWebhook, in case Zalo checks the URL
-                runner = await _serve(app, config, channel.web_routes() if webhook else [])
-            await channel.start()
-            await channel.wait()
-        finally:
-            await channel.stop()
-            if runner is not None:
-                await runner.cleanup()
+    Raises ConfigError for a missing token/secret and ZaloAuthError when Zalo rejects the token."""
+    from bot.runtime import Runtime
 
-
-async def _serve(app: CoreApp, config: Config, routes: list[web.RouteDef]) -> web.AppRunner:
-    from bot.channels.web import build_web_app, serve  # the shared server: /healthz, /files/…
-
-    runner = await serve(build_web_app(app, routes), config.web.host, config.web.port)  # type: ignore[arg-type]
-    log.info("web server on %s:%s", config.web.host, config.web.port)
-    return runner
+    await Runtime(config, ["zalo"], app=app, serve_web=serve_web or config.zalo.mode == "webhook",  # type: ignore[arg-type]
+                  worker=False).run()

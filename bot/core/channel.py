@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 # What a user reads when something broke on our side: never silence.
 APOLOGY = "Xin lỗi, hệ thống đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
@@ -27,6 +30,10 @@ class Channel(Protocol):
 
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         """Deliver one already-rendered reply. Raises `DeliveryError` subclasses on failure."""
+        ...
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """Routes (webhooks) the composition root mounts on the one shared aiohttp server; [] if none."""
         ...
 
 

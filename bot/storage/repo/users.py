@@ -94,3 +94,10 @@ async def mark_blocked(s: AsyncSession, channel: str, chat_id: str) -> None:
     """The platform says this user blocked the bot: stop messaging them."""
     for user in await s.scalars(select(User).where(User.channel == channel, User.chat_id == chat_id)):
         user.blocked = True
+
+
+async def list_staff(s: AsyncSession) -> list[UserRecord]:
+    """Users holding the staff or admin role in the database, by channel and id."""
+    rows = await s.scalars(select(User).where(User.role.in_(("staff", "admin")))
+                           .order_by(User.channel, User.external_id))
+    return [_record(u) for u in rows]
