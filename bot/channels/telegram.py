@@ -82,7 +82,7 @@ class TelegramChannel:
 
     name = "telegram"
     capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=True, documents=True, images=True,
-                                       html=True)
+                                       html=True, utf16=True)
 
     def __init__(self, config: TelegramConfig, handle: MessageHandler) -> None:
         _validate(config)

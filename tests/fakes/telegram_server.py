@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import telegram_rules
+
 # Parameters that PTB sends JSON-encoded inside a form field.
 _JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "entities", "scope", "link_preview_options"}
 _SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
@@ -252,6 +254,11 @@ class FakeTelegramServer:
         method = request.match_info["method"]
         params, files = await _read_params(request)
         call = ApiCall(method, params, files)
+        refusal = telegram_rules.check_request(method, params)  # what the real Bot API refuses
+        if refusal is not None:
+            call.status = 400
+            self._record(call)
+            return _error(400, refusal)
         failures = self._failures.get(str(params.get("chat_id")))
         if method in _SEND_METHODS and failures:
             failure = failures.popleft()
