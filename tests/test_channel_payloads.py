@@ -1,0 +1,225 @@
+"""Adapters read the platforms' payloads as the platforms send them.
+
+The payloads are recorded or documented ones under tests/fixtures/platform/ (sources in its README),
+not what our own client or fakes happen to produce. Zalo: pictures in `photo` (a string or an object),
+`photo_url` or attachments; group messages that start with a mention of the bot; updates without
+`event_name` or `message_id`; a list `result`; voice messages and links.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from bot.channels.zalo import (
+    LINK_NOTE,
+    VOICE_NOTE,
+    ZaloChannel,
+    media_note,
+    parse_image,
+    parse_update,
+    strip_bot_mention,
+    updates_in,
+)
+from bot.channels.zalo_api import ZaloApi
+from bot.core.types import Incoming, Reply
+from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
+
+PLATFORM = Path(__file__).parent / "fixtures" / "platform"
+PLEASE_TYPE = "chưa đọc được câu hỏi"  # the Q&A flow's answer to an empty message
+
+
+def payload(name: str) -> Any:
+    """A recorded payload, freshly loaded (tests may change their copy)."""
+    return json.loads((PLATFORM / name).read_text(encoding="utf-8"))
+
+
+def zalo_update(name: str) -> dict[str, Any]:
+    """The one update in a Zalo fixture (webhook bodies and getUpdates answers are both accepted)."""
+    [update] = updates_in(payload(f"zalo/{name}"))
+    return update
+
+
+Handler = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+@contextlib.asynccontextmanager
+async def zalo_channel(server: FakeZaloServer, handler: Handler, app: App | None = None) -> AsyncIterator[ZaloChannel]:
+    api = ZaloApi(TOKEN, server.base_url)
+    channel = ZaloChannel(api, handler, poll_floor=0, backoff_base=0.01, typing=False)
+    if app is not None:
+        app.register_channel(channel)
+    try:
+        await channel.start()
+        yield channel
+    finally:
+        await channel.stop()
+        await api.close()
+
+
+async def exchange(server: FakeZaloServer, channel: ZaloChannel, *updates: Any) -> list[str]:
+    """Push raw updates through getUpdates; the texts the bot sent back."""
+    before = len(server.sent_texts())
+    for update in updates:
+        server.push_update(update)
+    await server.wait_until_consumed()
+    await channel.drain()
+    return server.sent_texts()[before:]
+
+
+# ---- Zalo: pictures ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("fixture", "url", "caption"), [
+    ("webhook_image_photo.json", "https://photo-stal-1.zdn.vn/a1b2c3/anh-hoi-cho.jpg", "Ảnh hội chợ nông sản"),
+    ("webhook_image_photo_url.json", "https://photo-stal-1.zdn.vn/9f8e7d/giay-chung-nhan.jpg",
+     "Giấy chứng nhận đăng ký HTX"),
+    ("update_image_photo_object.json", "https://photo-stal-1.zdn.vn/5a6b7c/bang-gia.png", "Bảng giá vật tư"),
+    ("update_image_attachments.json", "https://photo-stal-1.zdn.vn/1c2d3e/bien-ban.jpg", "Biên bản họp thành viên"),
+])
+def test_zalo_picture_and_caption_are_read_from_every_documented_field(fixture: str, url: str, caption: str) -> None:
+    update = zalo_update(fixture)
+    assert parse_image(update) == (url, caption)
+    incoming = parse_update(update)
+    assert incoming is not None and incoming.text == ""  # filled with the caption once the picture is downloaded
+
+
+def test_zalo_picture_without_event_name_is_still_a_picture() -> None:
+    update = zalo_update("webhook_image_photo.json")
+    del update["event_name"]
+    assert parse_image(update) == ("https://photo-stal-1.zdn.vn/a1b2c3/anh-hoi-cho.jpg", "Ảnh hội chợ nông sản")
+    assert parse_image(zalo_update("webhook_sticker.json")) is None  # a sticker's `url` is not a picture
+
+
+async def test_zalo_documented_photo_reaches_the_core_with_picture_and_caption(zalo_server: FakeZaloServer) -> None:
+    seen: list[Incoming] = []
+
+    async def record(incoming: Incoming) -> list[Reply]:
+        seen.append(incoming)
+        return [Reply("đã nhận")]
+
+    picture = b"\xff\xd8\xff\xe0JFIF" + bytes(range(256)) * 40
+    update = zalo_update("webhook_image_photo.json")
+    update["message"]["photo"] = zalo_server.add_image(picture, "anh-hoi-cho.jpg")
+    async with zalo_channel(zalo_server, record) as channel:
+        assert await exchange(zalo_server, channel, update) == ["đã nhận"]
+    [incoming] = seen
+    assert incoming.text == "Ảnh hội chợ nông sản"
+    assert incoming.attachment is not None and incoming.attachment.data == picture
+    assert incoming.attachment.filename == "anh-hoi-cho.jpg"
+
+
+# ---- Zalo: groups ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "names", "expected"), [
+    ("@Bot HTX Tỉnh /menu", ["Bot HTX Tỉnh"], "/menu"),
+    ("@Bot HTX Tỉnh /menu", [], "/menu"),  # name unknown: removed because a command follows
+    ("@bot htx tỉnh, vốn điều lệ là gì?", ["Bot HTX Tỉnh"], "vốn điều lệ là gì?"),
+    ("@Bot HTX Tỉnh", ["Bot HTX Tỉnh"], "/menu"),  # the name alone: show the menu
+    ("@Lan ơi họp lúc mấy giờ?", ["Bot HTX Tỉnh"], "@Lan ơi họp lúc mấy giờ?"),  # someone else: unchanged
+])
+def test_zalo_leading_mention_of_the_bot_is_removed(text: str, names: list[str], expected: str) -> None:
+    assert strip_bot_mention(text, names) == expected
+
+
+def test_zalo_group_command_after_mention_is_read_as_the_command() -> None:
+    incoming = parse_update(zalo_update("webhook_group_mention.json"), ["Bot HTX Tỉnh"])
+    assert incoming is not None
+    assert (incoming.text, incoming.is_private, incoming.chat_id) == ("/menu", False, "g9f8e7d6c5b4a3928170")
+    private = zalo_update("webhook_text_private.json")
+    private["message"]["text"] = "@Bot HTX Tỉnh /menu"
+    assert parse_update(private, ["Bot HTX Tỉnh"]).text == "@Bot HTX Tỉnh /menu"  # private: as typed
+
+
+async def test_zalo_menu_command_works_in_a_group(app: App, zalo_server: FakeZaloServer) -> None:
+    group = text_update("/menu", chat_id="group-1", user_id="u-7", message_id="g-1", chat_type="GROUP",
+                        mention="Bot HTX")  # the fake's getMe display_name
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
+        [answer] = await exchange(zalo_server, channel, group)
+    assert "chọn một mục" in answer and "1." in answer
+    assert "không biết lệnh" not in answer and "chưa có câu trả lời" not in answer
+
+
+# ---- Zalo: updates without event_name or message_id, list results ---------------------------------------
+
+def test_zalo_update_without_message_id_gets_a_stable_content_key() -> None:
+    update = zalo_update("getupdates_without_event_name.json")
+    first, again = parse_update(update), parse_update(copy.deepcopy(update))
+    assert first is not None and again is not None
+    assert first.text == "Xin chào" and first.display_name == "Nguyen Van A"
+    assert first.message_id and first.message_id == again.message_id
+    later = copy.deepcopy(update)
+    later["message"]["date"] += 60_000
+    other = copy.deepcopy(update)
+    other["message"]["text"] = "Tạm biệt"
+    assert len({first.message_id, parse_update(later).message_id, parse_update(other).message_id}) == 3
+
+
+def test_zalo_update_without_message_id_nor_date_is_keyed_by_content_and_time_window() -> None:
+    update = zalo_update("getupdates_without_event_name.json")
+    del update["message"]["date"]
+    now = 1_766_619_600.0
+    assert parse_update(update, now=now).message_id == parse_update(update, now=now + 30).message_id
+    assert parse_update(update, now=now).message_id != parse_update(update, now=now + 3600).message_id
+
+
+async def test_zalo_redelivered_update_without_message_id_is_answered_once(
+        app: App, zalo_server: FakeZaloServer) -> None:
+    update = zalo_update("getupdates_without_event_name.json")
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
+        first = await exchange(zalo_server, channel, update)
+        again = await exchange(zalo_server, channel, copy.deepcopy(update))
+    assert len(first) == 1
+    assert again == []
+
+
+def test_zalo_list_result_gives_every_update() -> None:
+    updates = updates_in(payload("zalo/getupdates_list_result.json"))
+    assert [parse_update(u).text for u in updates] == ["HTX cần tối thiểu bao nhiêu thành viên?", "/menu"]
+    assert updates_in(payload("zalo/webhook_text_private.json"))[0]["message"]["text"] == "Xin chào"
+    assert updates_in([1, None, {"message": {}}]) == [{"message": {}}]
+
+
+async def test_zalo_list_result_from_get_updates_is_answered(zalo_server: FakeZaloServer) -> None:
+    seen: list[str] = []
+
+    async def record(incoming: Incoming) -> list[Reply]:
+        seen.append(incoming.text)
+        return [Reply(f"trả lời: {incoming.text}")]
+
+    result = payload("zalo/getupdates_list_result.json")["result"]
+    async with zalo_channel(zalo_server, record) as channel:
+        answers = await exchange(zalo_server, channel, result)
+    assert seen == ["HTX cần tối thiểu bao nhiêu thành viên?", "/menu"]
+    assert len(answers) == 2
+
+
+# ---- Zalo: voice and links ---------------------------------------------------------------------------
+
+def test_zalo_voice_link_and_sticker_get_their_own_answer() -> None:
+    assert media_note(zalo_update("webhook_voice.json")) == VOICE_NOTE
+    link = media_note(zalo_update("update_link.json"))
+    assert link is not None and "«Luật Hợp tác xã 2023 số 17/2023/QH15»" in link
+    assert media_note(zalo_update("update_text_only_link.json")) == LINK_NOTE.format(title="")
+    assert media_note(zalo_update("webhook_sticker.json")) is not None
+    assert media_note(zalo_update("webhook_text_private.json")) is None
+    assert media_note(zalo_update("webhook_image_photo.json")) is None
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [
+    ("webhook_voice.json", "tin nhắn thoại"),
+    ("update_link.json", "đường link «Luật Hợp tác xã 2023"),
+    ("update_text_only_link.json", "đường link"),
+])
+async def test_zalo_voice_and_links_are_answered_sensibly(
+        app: App, zalo_server: FakeZaloServer, fixture: str, expected: str) -> None:
+    async with zalo_channel(zalo_server, app.handle, app) as channel:
+        [answer] = await exchange(zalo_server, channel, zalo_update(fixture))
+    assert expected in answer
+    assert PLEASE_TYPE not in answer
