@@ -1,9 +1,11 @@
-"""Adapters read the platforms' payloads as the platforms send them.
+"""Adapters read the platforms' payloads and answers as the platforms send them.
 
 The payloads are recorded or documented ones under tests/fixtures/platform/ (sources in its README),
 not what our own client or fakes happen to produce. Zalo: pictures in `photo` (a string or an object),
 `photo_url` or attachments; group messages that start with a mention of the bot; updates without
-`event_name` or `message_id`; a list `result`; voice messages and links.
+`event_name` or `message_id`; a list `result`; voice messages and links. Telegram: 429 with
+`retry_after`, a group migrated to a supergroup, scoped command menus, and a fake that refuses what
+Telegram refuses (HTML it cannot parse, texts over 4,096 characters, callback data over 64 bytes).
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import contextlib
 import copy
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.app import App
+from bot.channels.telegram import APOLOGY, COMMANDS, TelegramChannel
 from bot.channels.zalo import (
     LINK_NOTE,
     VOICE_NOTE,
@@ -29,8 +35,14 @@ from bot.channels.zalo import (
     updates_in,
 )
 from bot.channels.zalo_api import ZaloApi
-from bot.core.types import Incoming, Reply
+from bot.config import TelegramConfig
+from bot.core.channel import DeliveryError
+from bot.core.render import render_for
+from bot.core.types import ChatRef, Incoming, Reply
+from tests.fakes import telegram_rules
+from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
+from tests.test_render import BOLD_ANSWER
 
 PLATFORM = Path(__file__).parent / "fixtures" / "platform"
 PLEASE_TYPE = "chưa đọc được câu hỏi"  # the Q&A flow's answer to an empty message
@@ -223,3 +235,164 @@ async def test_zalo_voice_and_links_are_answered_sensibly(
         [answer] = await exchange(zalo_server, channel, zalo_update(fixture))
     assert expected in answer
     assert PLEASE_TYPE not in answer
+
+
+# ---- Telegram ------------------------------------------------------------------------------------------
+
+USER = 5551234
+OLD_GROUP = -4001234  # a basic group, before it became a supergroup
+
+
+class EchoCore:
+    """The core's place for the adapter tests: answers "Bạn hỏi: <text>", a long bold answer for "dài"."""
+
+    def __init__(self) -> None:
+        self.seen: list[Incoming] = []
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        self.seen.append(incoming)
+        if incoming.text == "dài":
+            return render_for(Reply(BOLD_ANSWER), TelegramChannel.capabilities)
+        return [Reply(f"Bạn hỏi: {incoming.text}")]
+
+
+@contextlib.asynccontextmanager
+async def telegram_channel(fake: FakeTelegramServer, handle: Handler) -> AsyncIterator[TelegramChannel]:
+    config = TelegramConfig(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url)
+    channel = TelegramChannel(config, handle)
+    await channel.start()
+    try:
+        yield channel
+    finally:
+        await channel.stop()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as server:
+        yield server
+
+
+def test_fake_telegram_refuses_what_telegram_refuses() -> None:
+    def check(text: str, **extra: Any) -> str | None:
+        return telegram_rules.check_request("sendMessage", {"text": text, "parse_mode": "HTML", **extra})
+
+    assert check("<b>đậm</b> &amp; &lt;thường&gt; &#128512;") is None
+    assert "can't parse entities" in str(check("<b>mở mà không đóng"))
+    assert "can't parse entities" in str(check("đóng mà không mở</b>"))
+    assert "can't parse entities" in str(check("<b><i>đan chéo</b></i>"))
+    assert "can't parse entities" in str(check("HTX < THT"))
+    assert "can't parse entities" in str(check("<p>đoạn</p>"))
+    assert "can't parse entities" in str(check("a &nbsp; b"))
+    assert check("x" * 4096) is None and check("<b>" + "x" * 4096 + "</b>") is None
+    assert "too long" in str(check("x" * 4097))
+    assert "too long" in str(check("🌾" * 2049))  # 4,098 UTF-16 units
+    assert "empty" in str(check("<b> </b>"))
+    keyboard = {"inline_keyboard": [[{"text": "Đăng ký", "callback_data": "đ" * 33}]]}  # 66 bytes
+    assert check("ok", reply_markup=keyboard) == "Bad Request: BUTTON_DATA_INVALID"
+
+
+async def test_fake_telegram_answers_bad_html_with_400(fake: FakeTelegramServer) -> None:
+    config = TelegramConfig(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
+                            mode="webhook", webhook_secret="s3cret")
+    channel = TelegramChannel(config, EchoCore().handle)
+    await channel.start()
+    try:
+        with pytest.raises(DeliveryError, match="(?i)can't parse entities"):
+            await channel.send(ChatRef("telegram", str(USER)), Reply("vốn < 20% là đủ?"))  # "<" unescaped
+    finally:
+        await channel.stop()
+    assert [c.status for c in fake.calls_to("sendMessage")] == [400]
+
+
+async def test_long_bold_answer_reaches_the_user_without_apology(fake: FakeTelegramServer) -> None:
+    async with telegram_channel(fake, EchoCore().handle):
+        fake.enqueue_text(USER, "dài")
+        await fake.wait_for_calls("sendMessage", 3, chat_id=USER)
+        await fake.wait_for_calls("sendMessage", len(_bold_parts()), chat_id=USER)
+    assert all(c.status == 200 for c in fake.calls_to("sendMessage", USER))
+    assert APOLOGY not in fake.sent_texts(USER)
+    shown = " ".join(telegram_rules.parse_html(t) for t in fake.sent_texts(USER))
+    assert shown.split() == BOLD_ANSWER.replace("**", "").split()
+
+
+def _bold_parts() -> list[Reply]:
+    return render_for(Reply(BOLD_ANSWER), TelegramChannel.capabilities)
+
+
+async def test_interactive_reply_is_retried_after_retry_after(fake: FakeTelegramServer) -> None:
+    answer = payload("telegram/error_retry_after.json")
+    async with telegram_channel(fake, EchoCore().handle):
+        fake.answer_429(USER, retry_after=answer["parameters"]["retry_after"])
+        fake.enqueue_text(USER, "vốn điều lệ")
+        await fake.wait_for_calls("sendMessage", 2, chat_id=USER, timeout=10)
+    assert [c.status for c in fake.calls_to("sendMessage", USER)] == [429, 200]
+    assert fake.sent_texts(USER) == ["Bạn hỏi: vốn điều lệ"]  # the answer, and no apology
+
+
+async def test_long_flood_wait_is_not_waited_out_nor_apologised_for(fake: FakeTelegramServer) -> None:
+    async with telegram_channel(fake, EchoCore().handle):
+        fake.answer_429(USER, retry_after=120)
+        fake.enqueue_text(USER, "xin chào")
+        await fake.wait_for_calls("sendMessage", 1, chat_id=USER)
+        fake.enqueue_text(USER, "còn đó không?")  # the next update is handled: nothing hangs
+        await fake.wait_for_calls("sendMessage", 2, chat_id=USER)
+    assert [c.status for c in fake.calls_to("sendMessage", USER)] == [429, 200]
+    assert fake.sent_texts(USER) == ["Bạn hỏi: còn đó không?"]
+
+
+ERRORS: dict[str, Callable[[], Exception]] = {
+    "flood": lambda: RetryAfter(timedelta(seconds=3)),
+    "timeout": TimedOut,
+    "network": lambda: NetworkError("connection reset"),
+}
+
+
+@pytest.mark.parametrize(("kind", "apologises"), [("flood", False), ("timeout", False), ("network", True)])
+async def test_no_apology_after_a_flood_wait_or_a_timeout(
+        fake: FakeTelegramServer, kind: str, apologises: bool) -> None:
+    error = ERRORS[kind]()
+
+    class Context:  # what PTB hands an error handler: the bot and the error
+        def __init__(self, bot: Any) -> None:
+            self.bot, self.error = bot, error
+
+    async with telegram_channel(fake, EchoCore().handle) as channel:
+        update = Update.de_json(fake.text_update(USER, "xin chào"), channel.application.bot)
+        await channel._on_error(update, Context(channel.application.bot))  # type: ignore[arg-type]
+    assert fake.sent_texts(USER) == ([APOLOGY] if apologises else [])
+
+
+async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegramServer) -> None:
+    new_chat = payload("telegram/error_migrate_to_chat_id.json")["parameters"]["migrate_to_chat_id"]
+    fake.answer_migrated(OLD_GROUP, new_chat)
+    async with telegram_channel(fake, EchoCore().handle):
+        fake.enqueue_command(OLD_GROUP, "/hoi@htx_test_bot vốn góp", chat_type="group", user_id=USER)
+        await fake.wait_for_calls("sendMessage", 1, chat_id=new_chat)
+        fake.enqueue_command(OLD_GROUP, "/menu@htx_test_bot", chat_type="group", user_id=USER)
+        await fake.wait_for_calls("sendMessage", 2, chat_id=new_chat)
+    assert fake.sent_texts(new_chat) == ["Bạn hỏi: /hoi vốn góp", "Bạn hỏi: /menu"]
+    assert len(fake.calls_to("sendMessage", OLD_GROUP)) == 1  # tried once; then the new id is used
+    assert APOLOGY not in fake.sent_texts(OLD_GROUP)
+
+
+async def test_command_menus_are_scoped_and_groups_hide_private_only_commands(
+        fake: FakeTelegramServer, app: App) -> None:
+    async with telegram_channel(fake, app.handle):
+        calls = await fake.wait_for_calls("setMyCommands", 2)
+    menus = {c.params["scope"]["type"]: [m["command"] for m in c.params["commands"]] for c in calls}
+    assert menus["all_private_chats"] == [name for name, _ in COMMANDS]
+    hidden = {name for name, flow in app.dispatcher.commands.items() if getattr(flow, "private_only", False)}
+    assert {"dangky", "gopy", "hoso"} <= hidden  # registration, feedback, profile: personal data
+    assert menus["all_group_chats"] == [name for name, _ in COMMANDS if name not in hidden]
+    assert "menu" in menus["all_group_chats"] and "hoi" in menus["all_group_chats"]
+
+
+def test_group_command_payload_reaches_the_core_as_the_command() -> None:
+    from bot.channels.telegram_convert import message_to_incoming
+
+    update = Update.de_json(payload("telegram/update_group_command.json"), None)
+    incoming = message_to_incoming(update.message, "htx_test_bot", 999)
+    assert incoming is not None
+    assert (incoming.text, incoming.is_private, incoming.chat_id) == ("/menu", False, "-1001777000111")
+

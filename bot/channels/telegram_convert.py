@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.constants import ChatType
 
 from bot.core.split import split_text
@@ -174,6 +174,14 @@ def build_keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
                 f"button {button.label!r}: payload is {size} bytes; Telegram allows 1–{MAX_CALLBACK_DATA}"
             )
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in buttons])
+
+
+def command_menus(commands: list[tuple[str, str]],
+                  private_only: set[str]) -> tuple[list[BotCommand], list[BotCommand]]:
+    """The command menus for private chats (every command) and for groups (without the commands that
+    refuse to run there), for setMyCommands with the all-private and all-group scopes."""
+    private = [BotCommand(name, text) for name, text in commands]
+    return private, [c for c in private if c.command not in private_only]
 
 
 def reply_to_calls(reply: Reply, max_text: int = MAX_TEXT) -> list[Outgoing]:
