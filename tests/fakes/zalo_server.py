@@ -95,10 +95,12 @@ class FakeZaloServer:
         self._queue.put_nowait(update)
 
     def push_text(self, text: str, *, chat_id: str = "chat-1", user_id: str | None = None,
-                  message_id: str | None = None, display_name: str = "Nguyễn Văn A") -> dict[str, Any]:
-        """Queue a `message.text.received` update shaped like the real one and return it."""
+                  message_id: str | None = None, display_name: str = "Nguyễn Văn A",
+                  **shape: Any) -> dict[str, Any]:
+        """Queue a `message.text.received` update shaped like the real one and return it; `shape` passes
+        `chat_type`, `mention` or `event_name=None` on to `text_update`."""
         update = text_update(text, chat_id=chat_id, user_id=user_id or chat_id,
-                             message_id=message_id or f"msg-{next(self._ids)}", display_name=display_name)
+                             message_id=message_id or f"msg-{next(self._ids)}", display_name=display_name, **shape)
         self.push_update(update)
         return update
 
