@@ -24,6 +24,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.app import App
 from bot.channels.telegram import APOLOGY, COMMANDS, TelegramChannel
+from bot.channels.telegram_send import RATE_LIMIT_ATTEMPTS
 from bot.channels.zalo import (
     LINK_NOTE,
     VOICE_NOTE,
@@ -346,6 +347,17 @@ ERRORS: dict[str, Callable[[], Exception]] = {
     "timeout": TimedOut,
     "network": lambda: NetworkError("connection reset"),
 }
+
+
+async def test_flood_retries_are_bounded(fake: FakeTelegramServer) -> None:
+    async with telegram_channel(fake, EchoCore().handle):
+        fake.answer_429(USER, retry_after=1, count=RATE_LIMIT_ATTEMPTS)
+        fake.enqueue_text(USER, "xin chào")
+        await fake.wait_for_calls("sendMessage", RATE_LIMIT_ATTEMPTS, chat_id=USER, timeout=10)
+        fake.enqueue_text(USER, "còn đó không?")  # handled once the first reply was given up
+        await fake.wait_for_calls("sendMessage", RATE_LIMIT_ATTEMPTS + 1, chat_id=USER, timeout=10)
+    assert [c.status for c in fake.calls_to("sendMessage", USER)] == [429] * RATE_LIMIT_ATTEMPTS + [200]
+    assert fake.sent_texts(USER) == ["Bạn hỏi: còn đó không?"]  # the lost reply brings no apology
 
 
 @pytest.mark.parametrize(("kind", "apologises"), [("flood", False), ("timeout", False), ("network", True)])

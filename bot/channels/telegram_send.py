@@ -22,7 +22,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
-MAX_RATE_LIMIT_WAIT = 30.0  # seconds an interactive reply may wait for Telegram's flood control
+MAX_RATE_LIMIT_WAIT = 15.0  # seconds an interactive reply may wait, per 429: updates queue behind it
 RATE_LIMIT_ATTEMPTS = 3  # sends of one message in all, when Telegram keeps answering 429
 
 SendMethod = Callable[..., Awaitable[Any]]
