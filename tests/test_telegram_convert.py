@@ -12,8 +12,8 @@ from bot.channels.telegram_convert import (
     callback_to_incoming,
     message_to_incoming,
     reply_to_calls,
-    split_text,
 )
+from bot.core.split import split_text
 from bot.core.types import Attachment, Button, Reply
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -109,7 +109,7 @@ def test_split_9000_chars_at_paragraph_boundaries() -> None:
     paragraphs = [(f"Đoạn {i}: " + "hợp tác xã " * 90)[:899] + "." for i in range(10)]
     text = "\n\n".join(paragraphs)
     assert len(text) == 9018
-    parts = split_text(text)
+    parts = split_text(text, 4096)
     assert len(parts) == 3
     assert all(len(p) <= 4096 for p in parts)
     for part in parts:  # every part is made of whole paragraphs
@@ -123,9 +123,9 @@ def test_split_falls_back_to_lines_words_and_hard_cuts() -> None:
     assert all(len(p) <= 4096 for p in parts)
     assert all(not p.startswith("\n") and not p.endswith("\n") for p in parts)
     giant = "x" * 9000
-    assert [len(p) for p in split_text(giant)] == [4096, 4096, 808]
-    assert split_text("") == []
-    assert split_text("ngắn") == ["ngắn"]
+    assert [len(p) for p in split_text(giant, 4096)] == [4096, 4096, 808]
+    assert split_text("", 4096) == []
+    assert split_text("ngắn", 4096) == ["ngắn"]
 
 
 def test_keyboard_has_one_button_per_row() -> None:

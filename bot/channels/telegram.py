@@ -16,14 +16,13 @@ import hmac
 import logging
 import os
 import re
-import warnings
-from datetime import timedelta
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from telegram import BotCommand, Update
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,18 +32,20 @@ from telegram.ext import (
     filters,
 )
 from telegram.ext import MessageHandler as PTBMessageHandler
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram_convert import (
     MAX_FILE_BYTES,
     MAX_TEXT,
     ReceivedFile,
     callback_to_incoming,
+    command_menus,
     media_to_incoming,
     message_to_incoming,
     received_file,
     reply_to_calls,
 )
+from bot.channels.telegram_send import retry_seconds as _retry_seconds
+from bot.channels.telegram_send import send_call
 from bot.config import ConfigError, TelegramConfig
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
@@ -81,15 +82,20 @@ class TelegramChannel:
 
     name = "telegram"
     capabilities = ChannelCapabilities(max_text=MAX_TEXT, buttons=True, documents=True, images=True,
-                                       html=True)
+                                       html=True, utf16=True)
 
-    def __init__(self, config: TelegramConfig, handle: MessageHandler) -> None:
+    def __init__(self, config: TelegramConfig, handle: MessageHandler, *,
+                 private_only: Collection[str] | None = None) -> None:
+        """`private_only`: commands that refuse to run in groups (left out of the group menu); by default
+        read from the core's dispatcher when `handle` is `App.handle`."""
         _validate(config)
         # PTB 22 warns on every RetryAfter unless told to use timedelta values; we read both forms.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._config = config
         self._handle = handle
         self._redactor = _TokenRedactor(config.token)
+        self._private_only = set(private_only) if private_only is not None else _private_only_of(handle)
+        self._migrated: dict[str, int] = {}  # group chat id -> its supergroup's id (ChatMigrated)
         builder = (
             ApplicationBuilder()
             .token(config.token)
@@ -127,7 +133,9 @@ class TelegramChannel:
                 "check HTXBOT_TELEGRAM__TOKEN"
             ) from None
         try:
-            await app.bot.set_my_commands([BotCommand(cmd, text) for cmd, text in COMMANDS])
+            private_menu, group_menu = command_menus(COMMANDS, self._private_only)
+            await app.bot.set_my_commands(private_menu, scope=BotCommandScopeAllPrivateChats())
+            await app.bot.set_my_commands(group_menu, scope=BotCommandScopeAllGroupChats())
             await app.start()
             if app.updater is not None:
                 await app.updater.start_polling(allowed_updates=_ALLOWED_UPDATES)
@@ -176,12 +184,18 @@ class TelegramChannel:
         except NetworkError as exc:  # TimedOut included
             raise RetryLater(_TRANSIENT_RETRY, f"telegram: {exc.message}") from exc
 
-    async def _deliver(self, chat_id: int | str, reply: Reply) -> None:
+    async def _deliver(self, chat_id: int | str, reply: Reply, interactive: bool = False) -> None:
+        """Send a reply's calls; an interactive reply waits out short flood waits (see telegram_send)."""
         bot = self.application.bot
         methods = {"send_message": bot.send_message, "send_document": bot.send_document,
                    "send_photo": bot.send_photo}
+        target: int | str = self._migrated.get(str(chat_id), chat_id)
         for call in reply_to_calls(reply, self.capabilities.max_text):
-            await methods[call.method](chat_id=chat_id, **call.kwargs)
+            target = await send_call(methods[call.method], target, call.kwargs, wait_on_flood=interactive,
+                                     on_migrated=self._remember_migration)
+
+    def _remember_migration(self, old_chat_id: int | str, new_chat_id: int) -> None:
+        self._migrated[str(old_chat_id)] = new_chat_id
 
     # -- updates -----------------------------------------------------------------------------
 
@@ -253,10 +267,14 @@ class TelegramChannel:
 
     async def _answer(self, incoming: Incoming) -> None:
         for reply in await self._handle(incoming):
-            await self._deliver(incoming.chat_id, reply)
+            await self._deliver(incoming.chat_id, reply, interactive=True)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log with context (never the token) and apologise to the user rather than stay silent."""
+        """Log with context (never the token) and apologise to the user rather than stay silent.
+
+        No apology after a flood wait or a timeout: the answer may already have arrived (a timeout) or an
+        apology would hit the same limit (RetryAfter); a blocked user cannot read one.
+        """
         chat = update.effective_chat if isinstance(update, Update) else None
         update_id = update.update_id if isinstance(update, Update) else None
         error = context.error
@@ -266,7 +284,7 @@ class TelegramChannel:
             update_id, chat.id if chat else None, self._redactor.redact(repr(error)),
             exc_info=None if transient else error,  # a traceback helps only for our own bugs
         )
-        if chat is None or isinstance(error, Forbidden):
+        if chat is None or isinstance(error, (Forbidden, RetryAfter, TimedOut)):
             return
         try:
             await context.bot.send_message(chat.id, APOLOGY)
@@ -302,12 +320,13 @@ def _validate(config: TelegramConfig) -> None:
         )
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
-    """RetryAfter.retry_after is an int or a timedelta depending on PTB_TIMEDELTA; read it quietly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def _private_only_of(handle: MessageHandler) -> set[str]:
+    """Commands of flows that refuse to run in groups, read from the core behind `handle` (App.handle)."""
+    dispatcher = getattr(getattr(handle, "__self__", None), "dispatcher", None)
+    commands = getattr(dispatcher, "commands", None)
+    if not isinstance(commands, dict):
+        return set()
+    return {name for name, flow in commands.items() if getattr(flow, "private_only", False)}
 
 
 class _TooLarge(Exception):

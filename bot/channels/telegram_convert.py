@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.constants import ChatType
 
+from bot.core.split import split_text
 from bot.core.types import Attachment, Button, Incoming, Reply
 
 CHANNEL = "telegram"
-MAX_TEXT = 4096  # Telegram's limit for one message's text
+MAX_TEXT = 4096  # Telegram's limit for one message's text, in UTF-16 units after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes, not characters: Vietnamese letters take 2–3 bytes each
 EMPTY_MENTION_TEXT = "/menu"  # "@bot" alone in a group: show the menu rather than nothing
 MAX_FILE_BYTES = 10 * 1024 * 1024  # pictures and documents users send; bigger ones are refused politely
@@ -175,43 +176,22 @@ def build_keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in buttons])
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut text into messages of at most `limit` characters, preferring paragraph, then line, then
-    word boundaries, so an answer never breaks mid-sentence unless a single word is too long."""
-    if len(text) <= limit:
-        return [text] if text.strip() else []
-    return [chunk for chunk in _pack(text, ("\n\n", "\n", " "), limit) if chunk.strip()]
-
-
-def _pack(text: str, separators: tuple[str, ...], limit: int) -> list[str]:
-    if len(text) <= limit:
-        return [text]
-    if not separators:
-        return [text[i:i + limit] for i in range(0, len(text), limit)]
-    sep, finer = separators[0], separators[1:]
-    chunks: list[str] = []
-    current = ""
-    for part in text.split(sep):
-        for piece in _pack(part, finer, limit):
-            candidate = f"{current}{sep}{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    chunks.append(current)
-                current = piece
-    if current:
-        chunks.append(current)
-    return [chunk.strip("\n") for chunk in chunks]
+def command_menus(commands: list[tuple[str, str]],
+                  private_only: set[str]) -> tuple[list[BotCommand], list[BotCommand]]:
+    """The command menus for private chats (every command) and for groups (without the commands that
+    refuse to run there), for setMyCommands with the all-private and all-group scopes."""
+    private = [BotCommand(name, text) for name, text in commands]
+    return private, [c for c in private if c.command not in private_only]
 
 
 def reply_to_calls(reply: Reply, max_text: int = MAX_TEXT) -> list[Outgoing]:
     """The Bot API calls that deliver `reply`: text parts first, keyboard under the last part, then
     the file. Without text the keyboard goes on the file."""
     markup = build_keyboard(reply.buttons)
-    # Texts come from the core already rendered as HTML (escaped, with <b> for bold).
-    calls = [Outgoing("send_message", {"text": part, "parse_mode": "HTML"})
-             for part in split_text(reply.text, max_text)]
+    # Texts come from the core already rendered as HTML (escaped, with <b> for bold) and split by the
+    # same splitter; splitting again here is a no-op for them and keeps direct callers within the limit.
+    parts = split_text(reply.text, max_text, html_text=True, utf16=True)
+    calls = [Outgoing("send_message", {"text": part, "parse_mode": "HTML"}) for part in parts]
     if reply.attachment is not None:
         att = reply.attachment
         kind = "photo" if att.kind == "image" else "document"

@@ -13,11 +13,15 @@ is downloaded here (size cap, timeout) and handed to the core as `Incoming.attac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
 import mimetypes
 import posixpath
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -35,19 +39,37 @@ log = logging.getLogger(__name__)
 
 TEXT_EVENT = "message.text.received"
 IMAGE_EVENT = "message.image.received"
+VOICE_EVENT = "message.voice.received"
+STICKER_EVENT = "message.sticker.received"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30.0  # seconds for a whole picture
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/zalo/webhook"
 REPLY_ATTEMPTS = 4  # tries per reply message when Zalo answers 429/5xx or the network fails
+DEDUPE_WINDOW_SECONDS = 300  # an update without message_id nor date is a repeat within this window
+
+VOICE_NOTE = ("🎤 Mình đã nhận tin nhắn thoại nhưng chưa nghe được giọng nói. Bạn nhắn câu hỏi bằng chữ "
+              "(có dấu hay không dấu đều được), hoặc gõ /menu để xem những việc mình làm được nhé.")
+STICKER_NOTE = "😊 Cảm ơn bạn! Bạn cần hỏi gì về hợp tác xã thì cứ nhắn, hoặc gõ /menu để xem menu nhé."
+LINK_NOTE = ("🔗 Mình đã nhận đường link{title} nhưng không mở được trang web bên ngoài. Bạn muốn hỏi gì về "
+             "nội dung đó? Bạn gõ câu hỏi, hoặc chép đoạn văn bản cần hỏi vào tin nhắn nhé.")
+
+_IMAGE_TYPES = {"image", "photo", "gif"}
+_URL_KEYS = ("url", "photo_url", "href", "src", "link")
+_ONLY_URL = re.compile(r"^\s*https?://\S+\s*$")
+_MENTION_BEFORE_COMMAND = re.compile(r"^@[^/\n]{1,64}?\s+(?=/\w)")
 
 
-def parse_update(update: Any) -> Incoming | None:
+def parse_update(update: Any, bot_names: Sequence[str] = (), now: float | None = None) -> Incoming | None:
     """Map one Zalo update to an `Incoming`; None (logged) when it is not a usable user message.
 
-    Only `message.text.received` carries text. Images, stickers and unsupported events become an
-    `Incoming` with empty text so the core can answer politely that only text is understood; for an
-    image `ZaloChannel` then adds the downloaded picture and its caption (see `parse_image`).
+    A text message (`message.text.received`, or a `text` without any `event_name` as in the getUpdates
+    sample) carries its text; in a group a leading mention of the bot ("@Bot HTX /menu") is removed
+    (`bot_names`: the names getMe gave). Pictures, voice, stickers and unsupported events become an
+    `Incoming` with empty text: `ZaloChannel` fills in a picture and its caption (see `parse_image`)
+    or answers with `media_note`. An update without `message_id` gets one derived from its chat,
+    sender, content and date (or, without a date, the current time window), so a redelivery is
+    recognised by the core like any other.
     """
     message = update.get("message") if isinstance(update, dict) else None
     if not isinstance(message, dict):
@@ -64,29 +86,90 @@ def parse_update(update: Any) -> Incoming | None:
     event = _event(update)
     text = message.get("text")
     # The official getUpdates sample has no event_name at all: a plain `text` then means a text message.
-    is_text = isinstance(text, str) and (event == TEXT_EVENT or event is None)
+    is_text = isinstance(text, str) and (event == TEXT_EVENT or event is None) and not _media_url(message)
+    is_private = str(chat.get("chat_type") or "PRIVATE").upper() != "GROUP"
+    clean = text.strip() if is_text and isinstance(text, str) else ""
+    if clean and not is_private:
+        clean = strip_bot_mention(clean, bot_names)
+    if clean and _ONLY_URL.match(clean):
+        clean = ""  # a pasted link alone: answered by media_note, not searched as a question
     name = sender.get("display_name") or sender.get("name") or sender.get("first_name") or ""
+    user_id = _id(sender.get("id")) or chat_id
     return Incoming(
         channel="zalo",
         chat_id=chat_id,
-        user_id=_id(sender.get("id")) or chat_id,
+        user_id=user_id,
         display_name=str(name),
-        text=text.strip() if is_text and isinstance(text, str) else "",
-        message_id=_id(message.get("message_id")),
-        is_private=str(chat.get("chat_type") or "PRIVATE").upper() != "GROUP",
+        text=clean,
+        message_id=_id(message.get("message_id")) or _content_key(event, message, chat_id, user_id, now),
+        is_private=is_private,
     )
 
 
 def parse_image(update: Any) -> tuple[str, str] | None:
-    """(photo_url, caption) of an image event, or None. `parse_update` gives its `Incoming` empty text;
-    the channel fills in the caption and the picture once it is downloaded."""
+    """(picture URL, caption) of a picture message, or None.
+
+    The picture may be in `photo` (a URL, or an object with `url`), `photo_url`, or an `attachments`
+    entry of type image; an update without `event_name` counts as a picture when it has one of them.
+    `parse_update` gives its `Incoming` empty text; the channel fills in the caption and the picture once
+    it is downloaded. Only http(s) URLs are ever returned.
+    """
     message = update.get("message") if isinstance(update, dict) else None
-    if _event(update) != IMAGE_EVENT or not isinstance(message, dict):
+    event = _event(update)
+    if not isinstance(message, dict) or event not in (IMAGE_EVENT, None):
         return None
-    url, caption = message.get("photo_url"), message.get("caption")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+    url = _media_url(message)
+    if url is None:
         return None
+    caption = message.get("caption")
+    if not isinstance(caption, str):
+        caption = message.get("text")  # attachments-style messages put the words in `text`
     return url, caption.strip() if isinstance(caption, str) else ""
+
+
+def media_note(update: Any) -> str | None:
+    """What to answer a voice message, a sticker or a shared link, which the core cannot read; else None."""
+    message = update.get("message") if isinstance(update, dict) else None
+    if not isinstance(message, dict):
+        return None
+    event = _event(update)
+    if event == VOICE_EVENT or isinstance(message.get("voice_url"), str):
+        return VOICE_NOTE
+    link = _link(message)
+    if link is not None:
+        title = link.get("title")
+        return LINK_NOTE.format(title=f" «{title.strip()}»" if isinstance(title, str) and title.strip() else "")
+    text = message.get("text")
+    if isinstance(text, str) and _ONLY_URL.match(text) and event in (TEXT_EVENT, None):
+        return LINK_NOTE.format(title="")
+    if event == STICKER_EVENT:
+        return STICKER_NOTE
+    return None
+
+
+def strip_bot_mention(text: str, bot_names: Sequence[str] = ()) -> str:
+    """A group message without its leading "@<bot name>": "@Bot HTX /menu" → "/menu".
+
+    Zalo groups are mention-gated, so every message the bot sees there starts with its name. A known
+    name is removed wherever the text continues; an unknown one only when a command follows it.
+    """
+    if not text.startswith("@"):
+        return text
+    for name in sorted((n for n in bot_names if n), key=len, reverse=True):
+        head = f"@{name}"
+        if text[:len(head)].casefold() == head.casefold() and text[len(head):len(head) + 1] in ("", " ", ",", ":"):
+            return text[len(head):].lstrip(" ,:") or "/menu"
+    return _MENTION_BEFORE_COMMAND.sub("", text, count=1)
+
+
+def updates_in(body: Any) -> list[dict[str, Any]]:
+    """The updates in a getUpdates answer or webhook body: a bare update, `{ok, result}` with one
+    update or a list of them, or a plain list."""
+    result = unwrap_webhook_body(body)
+    if isinstance(result, dict) and result.get("ok") is True and isinstance(result.get("result"), list):
+        result = result["result"]
+    items = result if isinstance(result, list) else [result]
+    return [item for item in items if isinstance(item, dict)]
 
 
 def image_name(url: str, content_type: str) -> tuple[str, str]:
@@ -104,6 +187,46 @@ def unwrap_webhook_body(body: Any) -> Any:
     if isinstance(body, dict) and body.get("ok") is True and isinstance(body.get("result"), dict):
         return body["result"]
     return body
+
+
+def _media_url(message: dict[str, Any]) -> str | None:
+    """The picture's http(s) URL from `photo`, `photo_url` or an image attachment, if any."""
+    candidates: list[Any] = [message.get("photo"), message.get("photo_url")]
+    attachments = message.get("attachments")
+    if isinstance(attachments, list):
+        candidates += [a.get("payload") for a in attachments
+                       if isinstance(a, dict) and str(a.get("type", "")).lower() in _IMAGE_TYPES]
+    for candidate in candidates:
+        if isinstance(candidate, list) and candidate:  # sizes, smallest first (Telegram style)
+            candidate = candidate[-1]
+        if isinstance(candidate, dict):
+            candidate = next((candidate[k] for k in _URL_KEYS if isinstance(candidate.get(k), str)), None)
+        if isinstance(candidate, str) and candidate.startswith(("https://", "http://")):
+            return candidate
+    return None
+
+
+def _link(message: dict[str, Any]) -> dict[str, Any] | None:
+    attachments = message.get("attachments")
+    if not isinstance(attachments, list):
+        return None
+    for attachment in attachments:
+        if isinstance(attachment, dict) and str(attachment.get("type", "")).lower() == "link":
+            payload = attachment.get("payload")
+            return payload if isinstance(payload, dict) else {}
+    return None
+
+
+def _content_key(event: str | None, message: dict[str, Any], chat_id: str, user_id: str,
+                 now: float | None) -> str:
+    """A stable id for an update without `message_id`: same chat, sender, content and time → same id."""
+    date = message.get("date")
+    when = str(date) if isinstance(date, (int, str)) and not isinstance(date, bool) and str(date) else (
+        f"window-{int((time.time() if now is None else now) // DEDUPE_WINDOW_SECONDS)}")
+    content = {k: message.get(k) for k in ("text", "caption", "photo", "photo_url", "voice_url", "sticker",
+                                             "url", "attachments") if message.get(k) is not None}
+    raw = json.dumps([event, chat_id, user_id, when, content], ensure_ascii=False, sort_keys=True, default=str)
+    return "h-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
 class ZaloChannel:
@@ -205,24 +328,27 @@ class ZaloChannel:
         return min(self.backoff_cap, delay)
 
     def accept(self, update: Any) -> None:
-        """Handle an update in the background (webhook answers at once; polling keeps polling)."""
-        incoming = parse_update(update)
-        if incoming is None:
-            return
-        image = parse_image(update)
-        task = asyncio.create_task(self._process(incoming, image), name=f"zalo-{incoming.message_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Handle an update (or a list of them) in the background (webhook answers at once; polling keeps polling)."""
+        names = [str(self.bot_info.get(k) or "") for k in ("display_name", "account_name", "name")]
+        for one in updates_in(update):
+            incoming = parse_update(one, names)
+            if incoming is None:
+                continue
+            image, note = parse_image(one), media_note(one)
+            task = asyncio.create_task(self._process(incoming, image, note), name=f"zalo-{incoming.message_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, incoming: Incoming, image: tuple[str, str] | None = None) -> None:
+    async def _process(self, incoming: Incoming, image: tuple[str, str] | None = None,
+                       note: str | None = None) -> None:
         """One message, in order per chat: ask the core, deliver its replies, apologise on failure."""
         async with self._locks.hold(incoming.chat_id):
             if image is not None:
                 incoming = await self._with_image(incoming, *image)
             if self.typing and incoming.text:
                 await self._quietly(self.api.send_chat_action(incoming.chat_id, "typing"))
-            try:
-                replies = await self.handler(incoming)
+            try:  # voice, stickers and links: the core cannot read them, so say what we can do
+                replies = [Reply(note)] if note and not incoming.text else await self.handler(incoming)
             except Exception:
                 log.exception("zalo: handling message %s failed", incoming.message_id)
                 replies = [Reply(APOLOGY)]

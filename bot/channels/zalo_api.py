@@ -109,11 +109,11 @@ class ZaloApi:
         result = await self._call("getMe", {}, token_check=True)
         return result if isinstance(result, dict) else {}
 
-    async def get_updates(self, timeout: int = 30) -> dict[str, Any] | None:
-        """Long-poll for ONE update; None when the poll ended idle (HTTP 408)."""
+    async def get_updates(self, timeout: int = 30) -> dict[str, Any] | list[Any] | None:
+        """Long-poll for updates: usually ONE update, sometimes a list; None when the poll ended idle (HTTP 408)."""
         result = await self._call("getUpdates", {"timeout": str(timeout)}, read_timeout=timeout + 10,
                                   idle_ok=True)
-        return result if isinstance(result, dict) else None
+        return result if isinstance(result, (dict, list)) else None
 
     async def set_webhook(self, url: str, secret_token: str) -> dict[str, Any]:
         result = await self._call("setWebhook", {"url": url, "secret_token": secret_token})

@@ -1,12 +1,18 @@
-"""Degrade replies for weaker channels: numbered options instead of buttons, split long texts."""
+"""Degrade replies for weaker channels: numbered options instead of buttons, split long texts.
+
+`split_text` (bot.core.split) is re-exported here: it is the one splitter every channel uses.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from bot.core.markup import to_html, to_plain
+from bot.core.split import split_text
 from bot.core.types import ChannelCapabilities, Reply
 from bot.text import fold, small_number
+
+__all__ = ["match_option", "numbered_options", "render_for", "split_text"]
 
 NUMBERED_HINT = "(Gõ số thứ tự để chọn.)"
 
@@ -20,31 +26,13 @@ def numbered_options(reply: Reply) -> Reply:
     return replace(reply, text=text, buttons=[])
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split at a paragraph, else a line, else a word boundary so every part fits `limit` characters."""
-    parts: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[: limit + 1]
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            cut = window.rfind(sep)
-            if cut >= limit // 3:
-                break
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not parts:
-        parts.append(rest)
-    return parts
-
-
 def render_for(reply: Reply, caps: ChannelCapabilities) -> list[Reply]:
     """The reply as this channel can show it (links for files are added by the app beforehand)."""
     if not caps.buttons:
         reply = numbered_options(reply)
-    texts = [to_html(t) if caps.html else to_plain(t) for t in split_text(reply.text, caps.max_text)]
+    rendered = to_html(reply.text) if caps.html else to_plain(reply.text)
+    # Split AFTER rendering, by the platform's own measure, so no part can end inside a tag.
+    texts = split_text(rendered, caps.max_text, html_text=caps.html, utf16=caps.utf16) or [""]
     out = [Reply(text=t) for t in texts[:-1]]
     out.append(replace(reply, text=texts[-1]))
     return out

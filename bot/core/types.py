@@ -74,3 +74,4 @@ class ChannelCapabilities:
     documents: bool = True
     images: bool = True
     html: bool = False  # text is sent as HTML (bold); otherwise as plain text
+    utf16: bool = False  # `max_text` counts UTF-16 code units of the visible text (Telegram)

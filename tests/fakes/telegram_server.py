@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import telegram_rules
+
 # Parameters that PTB sends JSON-encoded inside a form field.
 _JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "entities", "scope", "link_preview_options"}
 _SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
@@ -41,6 +43,7 @@ class _Failure:
     status: int
     description: str
     retry_after: int | None = None
+    parameters: dict[str, Any] | None = None  # other ResponseParameters, e.g. migrate_to_chat_id
 
 
 class FakeTelegramServer:
@@ -241,6 +244,12 @@ class FakeTelegramServer:
                    count: int = 1) -> None:
         self._fail(chat_id, count, _Failure(400, description))
 
+    def answer_migrated(self, chat_id: int, new_chat_id: int) -> None:
+        """Sends to `chat_id` get 400 with parameters.migrate_to_chat_id (the group became a supergroup)."""
+        failure = _Failure(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           parameters={"migrate_to_chat_id": new_chat_id})
+        self._fail(chat_id, 1000, failure)
+
     def _fail(self, chat_id: int, count: int, failure: _Failure) -> None:
         self._failures.setdefault(str(chat_id), deque()).extend([failure] * count)
 
@@ -252,12 +261,17 @@ class FakeTelegramServer:
         method = request.match_info["method"]
         params, files = await _read_params(request)
         call = ApiCall(method, params, files)
+        refusal = telegram_rules.check_request(method, params)  # what the real Bot API refuses
+        if refusal is not None:
+            call.status = 400
+            self._record(call)
+            return _error(400, refusal)
         failures = self._failures.get(str(params.get("chat_id")))
         if method in _SEND_METHODS and failures:
             failure = failures.popleft()
             call.status = failure.status
             self._record(call)
-            return _error(failure.status, failure.description, failure.retry_after)
+            return _error(failure.status, failure.description, failure.retry_after, failure.parameters)
         if method == "getFile" and str(params.get("file_id")) not in self._files:
             call.status = 400
             self._record(call)
@@ -362,10 +376,11 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
     return params, files
 
 
-def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+def _error(status: int, description: str, retry_after: int | None = None,
+           parameters: dict[str, Any] | None = None) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+    if retry_after is not None or parameters:
+        body["parameters"] = {**(parameters or {}), **({"retry_after": retry_after} if retry_after is not None else {})}
     return web.json_response(body, status=status)
 
 

@@ -5,7 +5,7 @@ It behaves like the real one where it matters to us: `POST /bot<token>/<method>`
 HTTP 408 when idle, there is no offset so an update can come back (`redeliver_last()`), `sendMessage`
 rejects texts over 2,000 characters, and getUpdates is refused while a webhook is set. Tests can make
 the next sends fail (429, quota, 5xx, blocked) and wait for calls through asyncio conditions. Pictures
-users send are served from `GET /images/<name>` (Zalo's CDN stand-in) for image events' `photo_url`.
+users send are served from `GET /images/<name>` (Zalo's CDN stand-in) for image events' `photo`.
 """
 
 from __future__ import annotations
@@ -95,10 +95,12 @@ class FakeZaloServer:
         self._queue.put_nowait(update)
 
     def push_text(self, text: str, *, chat_id: str = "chat-1", user_id: str | None = None,
-                  message_id: str | None = None, display_name: str = "Nguyễn Văn A") -> dict[str, Any]:
-        """Queue a `message.text.received` update shaped like the real one and return it."""
+                  message_id: str | None = None, display_name: str = "Nguyễn Văn A",
+                  **shape: Any) -> dict[str, Any]:
+        """Queue a `message.text.received` update shaped like the real one and return it; `shape` passes
+        `chat_type`, `mention` or `event_name=None` on to `text_update`."""
         update = text_update(text, chat_id=chat_id, user_id=user_id or chat_id,
-                             message_id=message_id or f"msg-{next(self._ids)}", display_name=display_name)
+                             message_id=message_id or f"msg-{next(self._ids)}", display_name=display_name, **shape)
         self.push_update(update)
         return update
 
@@ -110,7 +112,7 @@ class FakeZaloServer:
 
     def push_image(self, data: bytes | None, caption: str = "", *, chat_id: str = "chat-1",
                    user_id: str | None = None, message_id: str | None = None) -> dict[str, Any]:
-        """Queue a `message.image.received` whose `photo_url` serves `data` (None: a URL that 404s)."""
+        """Queue a `message.image.received` whose `photo` serves `data` (None: a URL that 404s)."""
         url = self.add_image(data) if data is not None else f"{self.root_url}/images/missing.jpg"
         update = image_update(url, caption, chat_id=chat_id, user_id=user_id or chat_id,
                               message_id=message_id or f"msg-{next(self._ids)}")
@@ -243,29 +245,33 @@ class FakeZaloServer:
         return _ok({"message_id": f"sent-{next(self._ids)}", "date": _now_ms()})
 
 
-def text_update(text: str, *, chat_id: str = "chat-1", user_id: str = "chat-1", message_id: str = "msg-1",
-                display_name: str = "Nguyễn Văn A",
-                event_name: str = "message.text.received") -> dict[str, Any]:
-    """A bare update as getUpdates returns it (shape per the SDKs read, see docs/zalo.md)."""
-    return {
-        "event_name": event_name,
-        "message": {
-            "message_id": message_id,
-            "date": _now_ms(),
-            "from": {"id": user_id, "display_name": display_name, "is_bot": False},
-            "chat": {"id": chat_id, "chat_type": "PRIVATE"},
-            "text": text,
-        },
+def text_update(text: str, *, chat_id: str = "chat-1", user_id: str = "chat-1", message_id: str | None = "msg-1",
+                display_name: str = "Nguyễn Văn A", event_name: str | None = "message.text.received",
+                chat_type: str = "PRIVATE", mention: str | None = None) -> dict[str, Any]:
+    """A bare update as getUpdates returns it (the documented webhook sample's shape; see
+    tests/fixtures/platform/README.md). `event_name=None` and `message_id=None` leave those keys out, as
+    the getUpdates sample does; `mention` prefixes "@<mention> " as group messages to the bot are."""
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": _now_ms(),
+        "from": {"id": user_id, "display_name": display_name, "is_bot": False},
+        "chat": {"id": chat_id, "chat_type": chat_type},
+        "text": f"@{mention} {text}" if mention else text,
     }
+    if message_id is None:
+        del message["message_id"]
+    return {"message": message} if event_name is None else {"event_name": event_name, "message": message}
 
 
 def image_update(photo_url: str, caption: str = "", *, chat_id: str = "chat-1", user_id: str = "chat-1",
-                 message_id: str = "img-1", display_name: str = "Nguyễn Văn A") -> dict[str, Any]:
-    """A `message.image.received` update: no `text`, a `photo_url` and an optional `caption`."""
+                 message_id: str = "img-1", display_name: str = "Nguyễn Văn A",
+                 field: str = "photo") -> dict[str, Any]:
+    """A `message.image.received` update: no `text`, the picture's URL in `field` (the documented
+    `photo`; recorded payloads also show `photo_url`) and an optional `caption`."""
     update = text_update("", chat_id=chat_id, user_id=user_id, message_id=message_id, display_name=display_name,
                          event_name="message.image.received")
     del update["message"]["text"]
-    update["message"]["photo_url"] = photo_url
+    update["message"][field] = photo_url
     if caption:
         update["message"]["caption"] = caption
     return update
