@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.zalo_oa_api import OAClient, OAuthClient
+from bot.channels.zalo_oa_api import NotFollowing, OAClient, OAuthClient
 from bot.channels.zalo_oa_tokens import Alert, TokenCipher, TokenStore
 from bot.config import Config, ZaloOAConfig
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RetryLater
@@ -448,8 +448,21 @@ class ZaloOAChannel:
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         """Deliver one rendered reply: text parts, buttons on the last part, then the file or picture.
 
-        Raises the errors of bot/channels/zalo_oa_api.py (OutsideWindow, NotFollowing, RetryLater, …).
+        Raises the errors of bot/channels/zalo_oa_api.py (OutsideWindow, NotFollowing, RetryLater, …);
+        a member Zalo says does not follow is recorded as such (for the next announcement's preview).
         """
+        try:
+            await self._send(ref, reply)
+        except NotFollowing:
+            async with self.db.unit() as s:
+                row = await s.get(ZaloOAFollower, ref.chat_id)
+                if row is None:
+                    s.add(ZaloOAFollower(user_id=ref.chat_id, following=False))
+                else:
+                    row.following = False
+            raise
+
+    async def _send(self, ref: ChatRef, reply: Reply) -> None:
         if len(reply.buttons) > MAX_BUTTONS:
             reply = numbered_options(reply)
         parts = [p for p in split_text(reply.text, MAX_TEXT) if p]
