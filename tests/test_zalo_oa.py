@@ -165,7 +165,7 @@ async def test_redelivered_event_is_answered_once_and_the_webhook_answers_fast(o
     first = await oa.event(body)
     again = await oa.event(body)  # Zalo's re-send of the same event
     assert first and again == []
-    assert all(d.elapsed < 2.0 and d.status == 200 for d in oa.fake.deliveries)
+    assert all(d.elapsed < 1.0 and d.status == 200 for d in oa.fake.deliveries)
     assert await oa.stored_events() == 1
 
 
@@ -188,9 +188,11 @@ async def test_webhook_not_answered_in_time_is_retried_and_handled_once(tmp_path
             attempts = await fake.send_event(fake.text_event(MEMBER, "xin chào"))
             await asyncio.sleep(0.4)  # the first, slow request finishes storing meanwhile
             await oa.channel.drain()
+        answered_once = len(fake.sent) - before
         assert [a.status for a in attempts][-1] == 200 and attempts[-1].num_retry >= 1
-        assert len([s for s in fake.sent[before:] if "Xin chào" in s.message.get("text", "")]) <= 1
         assert await oa.stored_events() == 1
+        other = await oa.say("xin chào", user="1111111111111111111")  # the same question, delivered once
+        assert answered_once == len(other) > 0
 
 
 async def test_unfollow_unsubscribes_and_follow_subscribes_again(oa: OARun) -> None:
