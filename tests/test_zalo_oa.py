@@ -182,12 +182,14 @@ async def test_webhook_not_answered_in_time_is_retried_and_handled_once(tmp_path
             return await original(request)
 
         oa.channel._on_webhook = slow_once  # type: ignore[method-assign]
+        normal_url = fake.webhook_url
         async with serve(oa.app, [web.post("/slow", slow_once)]) as url:
             fake.webhook_url = url + "/slow"
             before = len(fake.sent)
             attempts = await fake.send_event(fake.text_event(MEMBER, "xin chào"))
             await asyncio.sleep(0.4)  # the first, slow request finishes storing meanwhile
             await oa.channel.drain()
+        fake.webhook_url = normal_url
         answered_once = len(fake.sent) - before
         assert [a.status for a in attempts][-1] == 200 and attempts[-1].num_retry >= 1
         assert await oa.stored_events() == 1
