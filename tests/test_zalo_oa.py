@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import io
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,23 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.channels.web import build_web_app
-from bot.channels.zalo_oa import WEBHOOK_PATH, ZaloOAChannel, admin_alert, build_channel
-from bot.channels.zalo_oa_api import NotFollowing, OutsideWindow, TokenPair
-from bot.config import Config
+from bot.channels.zalo_oa import (
+    WEBHOOK_PATH,
+    ZaloOAChannel,
+    admin_alert,
+    build_channel,
+    check_config,
+    store_event,
+)
+from bot.channels.zalo_oa_api import (
+    NightTime,
+    NotFollowing,
+    OARateLimited,
+    OutsideWindow,
+    TokenPair,
+    seconds_until_morning,
+)
+from bot.config import Config, ConfigError
 from bot.core.types import Attachment, Button, ChatRef, Reply
 from bot.storage.models import User, utcnow
 from bot.storage.models_zalo_oa import ZaloOAEvent
@@ -293,6 +308,53 @@ async def test_an_expired_access_token_is_refreshed_once_and_the_send_retried(oa
     oa.fake.interacted(MEMBER)
     await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("sau khi làm mới"))
     assert oa.fake.refreshes == 1 and oa.fake.texts(MEMBER)[-1] == "sau khi làm mới"
+
+
+async def test_rate_limit_and_night_time_are_retry_later(oa: OARun) -> None:
+    oa.fake.interacted(MEMBER)
+    oa.fake.rate_limit = 0
+    with pytest.raises(OARateLimited) as limited:
+        await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("x"))
+    assert limited.value.retry_after == 60
+    oa.fake.rate_limit = None
+    oa.fake.night_restricts_cs = True
+    hour = time.gmtime(oa.fake.now() + 7 * 3600).tm_hour
+    oa.fake.offset += ((23 - hour) % 24) * 3600  # 23:xx in Vietnam on Zalo's clock
+    oa.fake.interacted(MEMBER)
+    with pytest.raises(NightTime):
+        await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("x"))
+    assert oa.fake.sent == []
+
+
+def test_a_night_time_refusal_waits_until_six_in_the_morning_vietnam_time() -> None:
+    vn = timezone(timedelta(hours=7))
+    assert seconds_until_morning(datetime(2026, 12, 2, 23, 0, tzinfo=vn), 6) == 7 * 3600
+    assert seconds_until_morning(datetime(2026, 12, 3, 5, 30, tzinfo=vn), 6) == 1800
+    assert seconds_until_morning(datetime(2026, 12, 3, 6, 0, tzinfo=vn), 6) == 24 * 3600
+
+
+async def test_events_stored_but_not_handled_before_a_restart_are_handled_at_start(oa: OARun) -> None:
+    body = oa.fake.text_event(MEMBER, "xin chào")
+    async with oa.app.db.unit() as s:  # stored, then the process died before handling it
+        assert await store_event(s, body, json.dumps(body, ensure_ascii=False).encode())
+    oa.fake.interacted(MEMBER)
+    restarted = build_channel(oa.app.config, oa.app.db, oa.app.handle)
+    await restarted.start()
+    await asyncio.wait_for(restarted.drain(), STEP_TIMEOUT)
+    await restarted.stop()
+    assert oa.fake.texts(MEMBER)
+    async with oa.app.db.unit() as s:
+        assert await s.scalar(select(func.count()).select_from(ZaloOAEvent)
+                              .where(ZaloOAEvent.handled_at.is_(None))) == 0
+
+
+def test_missing_secrets_are_one_line_config_errors(tmp_path: Path) -> None:
+    config = make_config(tmp_path, HTXBOT_ZALO_OA__APP_ID=APP_ID, HTXBOT_ZALO_OA__APP_SECRET=APP_SECRET)
+    with pytest.raises(ConfigError, match="zalo_oa.oa_secret_key"):
+        check_config(config)
+    config.zalo_oa.oa_secret_key, config.zalo_oa.token_key = OA_SECRET, "not-a-fernet-key"
+    with pytest.raises(ConfigError, match="zalo_oa.token_key"):
+        check_config(config)
 
 
 # ---- the registration, end to end ---------------------------------------------------------------------

@@ -165,6 +165,26 @@ async def test_kill_9_after_zalo_rotated_the_pair_ends_in_run_connect_again_neve
         await store.db.close()
 
 
+async def test_kill_9_while_holding_the_refresh_lock_before_zalo_rotated_leaves_the_bot_working(
+        db_config: Config, fake: FakeOAServer) -> None:
+    config = with_oa(db_config, fake)
+    store = await seed(config, fake, timedelta(seconds=30))
+    try:
+        fake.refresh_hold_before = asyncio.Event()
+        victim = await spawn(config)
+        await asyncio.wait_for(fake.refresh_started.wait(), 30)  # it holds the database lock, waiting for Zalo
+        victim.send_signal(signal.SIGKILL)
+        await victim.wait()
+        fake.refresh_hold_before.set()
+        await asyncio.sleep(0.1)
+        fake.interacted(MEMBER)
+        async with OAClient(fake.url, store) as client:  # the dead process's lock is gone with it
+            assert await asyncio.wait_for(client.send_cs(MEMBER, {"text": "vẫn chạy"}), 30)
+        assert fake.refreshes == 1 and not store.problem
+    finally:
+        await store.db.close()
+
+
 async def test_a_spent_refresh_token_tells_admins_and_degrades_health(tmp_path: Path, fake: FakeOAServer,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     from bot.app import App

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.zalo_oa_api import NotFollowing, OAClient, OAuthClient
 from bot.channels.zalo_oa_tokens import Alert, TokenCipher, TokenStore
-from bot.config import Config, ZaloOAConfig
+from bot.config import Config, ConfigError, ZaloOAConfig
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RetryLater
 from bot.core.locks import KeyedLocks
 from bot.core.render import numbered_options, split_text
@@ -532,9 +532,24 @@ def _is_probe(raw: bytes) -> bool:
     return isinstance(body, dict) and "event_name" not in body
 
 
+def is_configured(config: Config) -> bool:
+    """The OA channel is on when `zalo_oa.app_id` is set."""
+    return bool(config.zalo_oa.app_id)
+
+
+def check_config(config: Config) -> None:
+    """Raise ConfigError (one line naming the key) when the OA channel cannot run; no network, no database."""
+    oa = config.zalo_oa
+    for key in ("app_id", "app_secret", "oa_secret_key", "token_key"):
+        if not getattr(oa, key):
+            raise ConfigError(f"zalo_oa.{key}: not set (HTXBOT_ZALO_OA__{key.upper()}); see docs/zalo-oa.md")
+    TokenCipher(oa.token_key)  # a malformed key is a ConfigError too
+
+
 def build_channel(config: Config, db: Database, handler: MessageHandler,
                   on_alert: Alert | None = None) -> ZaloOAChannel:
     """The channel from `config.zalo_oa` (the composition root calls this when `app_id` is set)."""
+    check_config(config)
     oa = config.zalo_oa
     oauth = OAuthClient(oa.oauth_base, oa.app_id, oa.app_secret)
     tokens = TokenStore(db, TokenCipher(oa.token_key), oauth, margin=timedelta(minutes=oa.refresh_margin_minutes),

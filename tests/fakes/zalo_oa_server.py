@@ -153,6 +153,7 @@ class FakeOAServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self.refresh_hold: asyncio.Event | None = None  # set: a refresh rotates, then waits for it
+        self.refresh_hold_before: asyncio.Event | None = None  # set: a refresh waits for it, then rotates
         self.refresh_started = asyncio.Event()
         self.url = ""
 
@@ -493,6 +494,10 @@ class FakeOAServer:
         if grant == "refresh_token":
             self.refresh_attempts += 1
             self.refresh_started.set()
+            if self.refresh_hold_before is not None:  # the request waits before Zalo acts on it
+                await self.refresh_hold_before.wait()
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # the caller died first: nothing was rotated
             token = str(form.get("refresh_token", ""))
             found = self._refresh.get(token)
             if found is None or found[1] or found[0] <= now:
