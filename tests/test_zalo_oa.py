@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pytest
 from aiohttp import web
 from cryptography.fernet import Fernet
 from docx import Document
+from PIL import Image as PILImage
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -43,6 +45,7 @@ from bot.channels.zalo_oa_api import (
     seconds_until_morning,
 )
 from bot.config import Config, ConfigError
+from bot.core.channel import DeliveryError
 from bot.core.types import Attachment, Button, ChatRef, Reply
 from bot.storage.models import User, utcnow
 from bot.storage.models_zalo_oa import ZaloOAEvent
@@ -110,9 +113,11 @@ async def oa_run(tmp_path: Path, fake: FakeOAServer | None = None, **env: str) -
     try:
         async with serve(app, channel.web_routes()) as url:
             fake.webhook_url = url + WEBHOOK_PATH
-            await channel.start()
-            yield OARun(fake, app, channel, url)
-            await channel.stop()
+            try:
+                await channel.start()
+                yield OARun(fake, app, channel, url)
+            finally:
+                await channel.stop()
     finally:
         await app.close()
         await fake.close()
@@ -290,6 +295,34 @@ async def test_documents_go_as_uploaded_files_and_pictures_as_images(oa: OARun) 
     await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("Thông báo", attachment=picture))
     media = oa.fake.sent[-1].message
     assert media["text"] == "Thông báo" and media["attachment"]["payload"]["template_type"] == "media"
+
+
+async def test_pictures_are_converted_or_shrunk_to_fit_and_uploaded_once(oa: OARun) -> None:
+    oa.fake.interacted(MEMBER)
+    gif = io.BytesIO()
+    PILImage.new("RGB", (40, 30), (200, 30, 30)).save(gif, "GIF")
+    noise = io.BytesIO()
+    PILImage.frombytes("RGB", (900, 900), os.urandom(900 * 900 * 3)).save(noise, "PNG")
+    assert noise.tell() > 1024 * 1024
+    for name, data, mime in (("a.gif", gif.getvalue(), "image/gif"), ("b.png", noise.getvalue(), "image/png")):
+        picture = Attachment(name, data, mime, "image")
+        await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("Ảnh", attachment=picture))
+        element = oa.fake.sent[-1].message["attachment"]["payload"]["elements"][0]
+        stored_name, stored = oa.fake.uploaded(element["attachment_id"])
+        assert stored_name.endswith(".jpg") and len(stored) <= 1024 * 1024
+        assert PILImage.open(io.BytesIO(stored)).format == "JPEG"
+    uploads = oa.fake.uploads
+    await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("Lại", attachment=Attachment("a.gif", gif.getvalue(),
+                                                                                         "image/gif", "image")))
+    assert oa.fake.uploads == uploads  # the same picture is not uploaded again
+
+
+async def test_a_file_zalo_cannot_take_is_refused_before_any_text_is_sent(oa: OARun) -> None:
+    oa.fake.interacted(MEMBER)
+    sheet = Attachment("danh-sach.xlsx", b"PK..", "application/vnd.ms-excel")
+    with pytest.raises(DeliveryError):
+        await oa.channel.send(ChatRef("zalo_oa", MEMBER), Reply("Danh sách", attachment=sheet))
+    assert oa.fake.sent == []
 
 
 async def test_send_outcomes_are_read_from_the_body(oa: OARun) -> None:

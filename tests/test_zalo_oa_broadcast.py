@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
+
+from PIL import Image
 
 from bot.broadcast.sender import BroadcastSender, SenderOptions
 from bot.channels.zalo_oa import Reach, audience_reach, delivery_outcomes, store_event
@@ -14,6 +17,12 @@ from tests.fakes.zalo_oa_server import FakeOAServer
 from tests.test_zalo_oa import OARun, oa_run
 
 DAY = 86400
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 60)).save(out, "PNG")
+    return out.getvalue()
 
 
 async def add_followers(oa: OARun, count: int, start: int, seconds_ago: float) -> list[str]:
@@ -56,7 +65,9 @@ async def test_announcement_to_100_followers_60_delivered_30_outside_window_10_n
         for uid in gone:  # they unfollowed, but the events never reached us (webhook down meanwhile)
             fake.users[uid].follower = False
         async with oa.app.db.unit() as s:
-            bid = await broadcasts.create_broadcast(s, created_by="test", text="Hội nghị ngày 15/12.", audience={})
+            poster = broadcasts.FileData("hoi-nghi.png", "image/png", png())
+            bid = await broadcasts.create_broadcast(s, created_by="test", text="Hội nghị ngày 15/12.", audience={},
+                                                    attachment=poster)
         sender = BroadcastSender(oa.app, "w1", SenderOptions(exit_when_idle=True, poll_interval=0.05,
                                                              backoff_base=0.01, lease=timedelta(minutes=5)))
         await asyncio.wait_for(sender.run(asyncio.Event()), 60)
@@ -66,7 +77,9 @@ async def test_announcement_to_100_followers_60_delivered_30_outside_window_10_n
             after = await audience_reach(s, {}, 168)
         assert outcomes == {"sent": 60, "outside_window": 30, "not_following": 10}
         assert report is not None and report.total == 100
-        delivered = [m.user_id for m in fake.sent]
-        assert sorted(delivered) == sorted(recent) and len(set(delivered)) == len(delivered)  # 0 duplicates
-        assert all("Hội nghị ngày 15/12." in m.message["text"] for m in fake.sent)
+        texts = [m.user_id for m in fake.sent if "Hội nghị ngày 15/12." in m.message.get("text", "")]
+        pictures = [m.user_id for m in fake.sent if (m.message.get("attachment") or {}).get("payload", {})
+                    .get("template_type") == "media"]
+        assert sorted(texts) == sorted(recent) == sorted(pictures)  # each of the 60 once: 0 duplicates
+        assert len(fake.sent) == 120 and fake.uploads == 1  # one upload of the poster for everyone
         assert after.not_following == 10  # what Zalo told us is remembered for the next preview

@@ -20,6 +20,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import logging
 import re
@@ -32,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.zalo_oa_api import NotFollowing, OAClient, OAuthClient
+from bot.channels.zalo_oa_api import NotFollowing, OAApiError, OAClient, OAuthClient
 from bot.channels.zalo_oa_tokens import Alert, TokenCipher, TokenStore
 from bot.config import Config, ConfigError, ZaloOAConfig
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RetryLater
@@ -59,6 +60,8 @@ FILE_EXTENSIONS = (".pdf", ".doc", ".docx")
 BUTTON_TOKEN = re.compile(r"^#b[a-z2-7]{10}$")
 INTERACTIONS = ("follow", "user_click_chatnow")  # besides every user_send_* and user_submit_info
 REPLY_ATTEMPTS = 3
+UPLOAD_REUSE = timedelta(hours=24)
+KEEPALIVE_SECONDS = 1800.0  # how often an idle bot checks whether its access token is due for refresh
 
 
 def signature_ok(raw: bytes, header: str, oa_secret: str) -> dict[str, Any] | None:
@@ -224,6 +227,9 @@ class ZaloOAChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks = KeyedLocks()
         self._started = False
+        self._uploaded: dict[str, tuple[str, datetime]] = {}  # content key -> (token, uploaded at)
+        self._upload_locks = KeyedLocks()
+        self._keepalive: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"ZaloOAChannel(app_id={self.config.app_id!r})"
@@ -240,6 +246,7 @@ class ZaloOAChannel:
             with contextlib.suppress(DeliveryError):
                 await self.tokens.access_token()  # raises, logs the ERROR line and alerts admins
         self._started = True
+        self._keepalive = asyncio.create_task(self._keep_tokens_fresh(), name="zalo-oa-tokens")
         async with self.db.unit() as s:
             left = list(await s.scalars(select(ZaloOAEvent.event_key).where(ZaloOAEvent.handled_at.is_(None))
                                         .order_by(ZaloOAEvent.received_at)))
@@ -250,8 +257,24 @@ class ZaloOAChannel:
 
     async def stop(self) -> None:
         """Finish every event already accepted, then close the HTTP client."""
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            await asyncio.gather(self._keepalive, return_exceptions=True)
+            self._keepalive = None
         await self.drain()
         await self.client.close()
+
+    async def _keep_tokens_fresh(self) -> None:
+        """Refresh ahead of expiry even when nobody writes, so an idle bot never lets the 3-month
+        refresh token lapse; a failure is logged and told to admins by the token store."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_SECONDS)
+            try:
+                await self.tokens.access_token()
+            except DeliveryError as exc:
+                log.debug("zalo-oa: token check failed: %s", exc)
+            except Exception:
+                log.exception("zalo-oa: token check failed")
 
     async def drain(self) -> None:
         """Wait until every accepted event has been handled and answered."""
@@ -467,21 +490,47 @@ class ZaloOAChannel:
             reply = numbered_options(reply)
         parts = [p for p in split_text(reply.text, MAX_TEXT) if p]
         attachment = reply.attachment
-        if attachment is not None and attachment.kind == "image" and parts and not reply.buttons:
-            await self._send_image(ref.chat_id, attachment, parts.pop())
-            for part in parts:
-                await self.client.send_cs(ref.chat_id, {"text": part})
-            return
+        # The file is checked and uploaded before any text goes out: a file Zalo refuses must not leave
+        # the text sent, then sent again on every retry.
+        upload = await self._upload(attachment) if attachment is not None else None
+        caption = ""
+        if upload is not None and upload[0] == "image" and parts and not reply.buttons:
+            caption = parts.pop()  # a picture carries the (last part of the) text itself
         for index, part in enumerate(parts):
             message: dict[str, Any] = {"text": part}
             if reply.buttons and index == len(parts) - 1:
                 message["attachment"] = await self._buttons(reply.buttons)
             await self.client.send_cs(ref.chat_id, message)
-        if attachment is not None:
-            if attachment.kind == "image":
-                await self._send_image(ref.chat_id, attachment, "")
-            else:
-                await self._send_file(ref.chat_id, attachment)
+        if attachment is not None and upload is not None:
+            try:
+                await self.client.send_cs(ref.chat_id, _file_message(upload, caption))
+            except OAApiError as exc:
+                if exc.code not in (-100, -201):
+                    raise
+                self._uploaded.clear()  # a reused upload expired at Zalo: upload again, once
+                upload = await self._upload(attachment)
+                await self.client.send_cs(ref.chat_id, _file_message(upload, caption))
+
+    async def _upload(self, attachment: Attachment) -> tuple[str, str]:
+        """("file", token) or ("image", attachment_id). The same bytes are uploaded once a day at most
+        (an announcement's picture is one upload, not one per member; Zalo keeps uploads about 7 days)."""
+        if attachment.kind == "image":
+            attachment = fit_picture(attachment)
+        elif not attachment.filename.lower().endswith(FILE_EXTENSIONS):
+            raise DeliveryError(f"Zalo OA sends only PDF/DOC/DOCX files, not {attachment.filename!r}")
+        elif len(attachment.data) > MAX_FILE:
+            raise DeliveryError(f"{attachment.filename!r} is over Zalo's 5 MB file limit")
+        kind = "image" if attachment.kind == "image" else "file"
+        key = f"{kind}:{attachment.filename}:{hashlib.sha256(attachment.data).hexdigest()}"
+        async with self._upload_locks.hold(key):  # concurrent sends of one announcement wait for one upload
+            cached = self._uploaded.get(key)
+            if cached is not None and utcnow() - cached[1] < UPLOAD_REUSE:
+                return kind, cached[0]
+            token = await self.client.upload(kind, attachment.filename, attachment.data, attachment.mime)
+            if len(self._uploaded) >= 64:
+                self._uploaded.pop(next(iter(self._uploaded)))
+            self._uploaded[key] = (token, utcnow())
+        return kind, token
 
     async def _buttons(self, buttons: list[Button]) -> dict[str, Any]:
         """The template attachment; each payload is remembered under its short token."""
@@ -498,25 +547,42 @@ class ZaloOAChannel:
                 out.append({"title": button.label[:MAX_TITLE], "type": self.config.button_type, "payload": token})
         return {"type": "template", "payload": {"buttons": out}}
 
-    async def _send_file(self, user_id: str, attachment: Attachment) -> None:
-        filename = attachment.filename
-        if not filename.lower().endswith(FILE_EXTENSIONS):
-            raise DeliveryError(f"Zalo OA sends only PDF/DOC/DOCX files, not {filename!r}")
-        if len(attachment.data) > MAX_FILE:
-            raise DeliveryError(f"{filename!r} is over Zalo's 5 MB file limit")
-        token = await self.client.upload("file", filename, attachment.data, attachment.mime)
-        await self.client.send_cs(user_id, {"attachment": {"type": "file", "payload": {"token": token}}})
 
-    async def _send_image(self, user_id: str, attachment: Attachment, caption: str) -> None:
-        if len(attachment.data) > MAX_IMAGE:
-            raise DeliveryError(f"{attachment.filename!r} is over Zalo's 1 MB picture limit")
-        filename = attachment.filename if "." in attachment.filename else attachment.filename + ".jpg"
-        attachment_id = await self.client.upload("image", filename, attachment.data, attachment.mime)
-        message: dict[str, Any] = {"attachment": {"type": "template", "payload": {
-            "template_type": "media", "elements": [{"media_type": "image", "attachment_id": attachment_id}]}}}
-        if caption:
-            message["text"] = caption
-        await self.client.send_cs(user_id, message)
+def _file_message(upload: tuple[str, str], caption: str) -> dict[str, Any]:
+    kind, token = upload
+    if kind == "file":
+        return {"attachment": {"type": "file", "payload": {"token": token}}}
+    message: dict[str, Any] = {"attachment": {"type": "template", "payload": {
+        "template_type": "media", "elements": [{"media_type": "image", "attachment_id": token}]}}}
+    if caption:
+        message["text"] = caption
+    return message
+
+
+def fit_picture(attachment: Attachment) -> Attachment:
+    """A JPEG/PNG of at most 1 MB (Zalo's limit for pictures): others are converted, big ones shrunk."""
+    if attachment.mime in ("image/jpeg", "image/png") and len(attachment.data) <= MAX_IMAGE:
+        if "." not in attachment.filename:
+            ext = ".png" if attachment.mime == "image/png" else ".jpg"
+            return Attachment(attachment.filename + ext, attachment.data, attachment.mime, "image")
+        return attachment
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        picture = Image.open(io.BytesIO(attachment.data))
+        picture.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise DeliveryError(f"{attachment.filename!r} is not a picture Zalo can show") from None
+    picture = picture.convert("RGB")
+    stem = attachment.filename.rsplit(".", 1)[0] or "anh"
+    for side in (4096, 2560, 1920, 1280, 960, 640):
+        copy = picture.copy()
+        copy.thumbnail((side, side))
+        out = io.BytesIO()
+        copy.save(out, "JPEG", quality=85)
+        if out.tell() <= MAX_IMAGE:
+            return Attachment(stem + ".jpg", out.getvalue(), "image/jpeg", "image")
+    raise DeliveryError(f"{attachment.filename!r} cannot be made smaller than Zalo's 1 MB")
 
 
 def _caption(text: str) -> str:

@@ -159,6 +159,7 @@ class TokenStore:
                 raise await self._alarm(reason, already_marked=True)
             token, expires, version = self.cipher.decrypt(row.access_token), as_utc(row.access_expires_at), row.version
         self._cached = (token, expires, version)
+        self.problem = ""  # a `connect` run elsewhere may have repaired it
         return token, expires, version
 
     async def _refresh(self, seen_version: int) -> str:

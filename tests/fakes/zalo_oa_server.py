@@ -136,6 +136,7 @@ class FakeOAServer:
     users: dict[str, OAUser] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    uploads: int = 0
     refresh_attempts: int = 0
     refreshes: int = 0
     outage: int = 0  # the next N Open API calls answer HTTP 503
@@ -434,6 +435,7 @@ class FakeOAServer:
             return self._envelope(error(-210))
         token = secrets.token_urlsafe(24)
         self._uploads[token] = (name, data, self.now())
+        self.uploads += 1
         key = "token" if kind == "file" else "attachment_id"
         return self._envelope({"error": 0, "message": "Success", "data": {key: token}})
 
