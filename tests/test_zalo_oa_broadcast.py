@@ -11,7 +11,15 @@ from pathlib import Path
 from PIL import Image
 
 from bot.broadcast.sender import BroadcastSender, SenderOptions
-from bot.channels.zalo_oa import Reach, audience_reach, delivery_outcomes, store_event
+from bot.channels.zalo_oa import (
+    Reach,
+    audience_reach,
+    delivery_outcomes,
+    describe_outcomes,
+    describe_reach,
+    preview_reach,
+    store_event,
+)
 from bot.storage.repo import broadcasts, users
 from tests.fakes.zalo_oa_server import FakeOAServer
 from tests.test_zalo_oa import OARun, oa_run
@@ -48,7 +56,10 @@ async def test_preview_counts_who_can_be_reached_now(tmp_path: Path) -> None:
         async with oa.app.db.unit() as s:
             assert await audience_reach(s, {}, 168) == Reach(60, 30, 10)
             assert await audience_reach(s, {}, 48) == Reach(60, 30, 10)
+            assert await preview_reach(s, oa.app.config, {"province": "Nghệ An"}) == Reach(0, 0, 0)
             assert await broadcasts.count_audience(s, {}) == 90  # unfollowing unsubscribed them
+        assert describe_reach(Reach(60, 30, 10), 168).startswith("Zalo OA: 60 người nhận được ngay (có tương "
+                                                                 "tác trong 7 ngày qua); 30 người quá")
         await add_followers(oa, 5, 100, 3 * DAY)  # billed but reachable; outside the free 48 hours
         async with oa.app.db.unit() as s:
             assert await audience_reach(s, {}, 168) == Reach(65, 30, 10)
@@ -76,6 +87,8 @@ async def test_announcement_to_100_followers_60_delivered_30_outside_window_10_n
             report = await broadcasts.broadcast_report(s, bid)
             after = await audience_reach(s, {}, 168)
         assert outcomes == {"sent": 60, "outside_window": 30, "not_following": 10}
+        assert describe_outcomes(outcomes) == ("Zalo OA — đã gửi: 60; quá 7 ngày không tương tác: 30; "
+                                               "không quan tâm OA: 10.")
         assert report is not None and report.total == 100
         texts = [m.user_id for m in fake.sent if "Hội nghị ngày 15/12." in m.message.get("text", "")]
         pictures = [m.user_id for m in fake.sent if (m.message.get("attachment") or {}).get("payload", {})

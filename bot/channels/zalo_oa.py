@@ -193,6 +193,31 @@ async def audience_reach(s: AsyncSession, audience: dict[str, Any] | None, windo
     return await count_reach(s, ids, window_hours)
 
 
+async def preview_reach(s: AsyncSession, config: Config, audience: dict[str, Any] | None) -> Reach:
+    """`audience_reach` with the configured window (`zalo_oa.reach_window_hours`)."""
+    return await audience_reach(s, audience, config.zalo_oa.reach_window_hours)
+
+
+def describe_reach(reach: Reach, window_hours: int) -> str:
+    """The preview line staff read before confirming an announcement."""
+    window = f"{window_hours} giờ qua (miễn phí)" if window_hours <= 48 else f"{window_hours // 24} ngày qua"
+    return (f"Zalo OA: {reach.reachable} người nhận được ngay (có tương tác trong {window}); "
+            f"{reach.outside_window} người quá thời hạn tương tác và {reach.not_following} người đã bỏ "
+            "quan tâm OA sẽ không nhận được.")
+
+
+def describe_outcomes(outcomes: dict[str, int]) -> str:
+    """The report line: what happened to an announcement's OA deliveries."""
+    labels = (("sent", "đã gửi"), ("outside_window", "quá 7 ngày không tương tác"),
+              ("not_following", "không quan tâm OA"), ("blocked", "bị chặn"), ("failed", "lỗi"),
+              ("quota", "hết hạn mức"))
+    shown = [f"{label}: {outcomes.get(key, 0)}" for key, label in labels if outcomes.get(key)]
+    waiting = sum(v for k, v in outcomes.items() if k not in dict(labels))
+    if waiting:
+        shown.append(f"đang chờ: {waiting}")
+    return "Zalo OA — " + ("; ".join(shown) if shown else "chưa có người nhận") + "."
+
+
 async def delivery_outcomes(s: AsyncSession, broadcast_id: int) -> dict[str, int]:
     """A broadcast's OA deliveries by outcome: sent, outside_window, not_following, blocked, failed, …"""
     from bot.storage.models_staff import Delivery
