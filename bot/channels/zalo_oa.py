@@ -58,7 +58,6 @@ MAX_FILE = 5 * 1024 * 1024
 MAX_IMAGE = 1024 * 1024
 FILE_EXTENSIONS = (".pdf", ".doc", ".docx")
 BUTTON_TOKEN = re.compile(r"^#b[a-z2-7]{10}$")
-INTERACTIONS = ("follow", "user_click_chatnow")  # besides every user_send_* and user_submit_info
 REPLY_ATTEMPTS = 3
 UPLOAD_REUSE = timedelta(hours=24)
 KEEPALIVE_SECONDS = 1800.0  # how often an idle bot checks whether its access token is due for refresh
@@ -98,11 +97,14 @@ def event_user(body: dict[str, Any]) -> str:
 
 
 def event_key(body: dict[str, Any]) -> str:
-    """`message.msg_id` when there is one; else event name, member and timestamp (follow events)."""
+    """Event name and `message.msg_id` when there is one (a re-send carries the same); else event name,
+    member and timestamp (follow events have no message). The name keeps an echo of our message and its
+    delivery receipt, which share our message's id, apart."""
+    name = body.get("event_name")
     message = body.get("message")
     if isinstance(message, dict) and message.get("msg_id"):
-        return f"m:{message['msg_id']}"[:160]
-    return f"e:{body.get('event_name')}:{event_user(body)}:{body.get('timestamp')}"[:160]
+        return f"m:{name}:{message['msg_id']}"[:160]
+    return f"e:{name}:{event_user(body)}:{body.get('timestamp')}"[:160]
 
 
 def button_token(payload: str) -> str:
@@ -112,6 +114,8 @@ def button_token(payload: str) -> str:
 
 
 def is_user_event(name: str, body: dict[str, Any], oa_id: str) -> bool:
+    """An event the member caused (it renews the interaction window): user_send_*, user_submit_info,
+    user_click_chatnow — not delivery receipts or reactions, and never the OA itself."""
     return (name.startswith("user_") and not name.startswith("user_received") and not name.startswith("user_seen")
             and not name.startswith("user_reacted") and event_user(body) != oa_id)
 
@@ -400,10 +404,10 @@ class ZaloOAChannel:
             if attachment is None:
                 incoming = Incoming(NAME, user_id, user_id, text="", message_id=msg_id)
             else:
-                incoming = Incoming(NAME, user_id, user_id, text=_caption(text), message_id=msg_id,
+                incoming = Incoming(NAME, user_id, user_id, text=text, message_id=msg_id,
                                     attachment=attachment)
         elif kind == "link":
-            incoming = Incoming(NAME, user_id, user_id, text=_caption(text), message_id=msg_id)
+            incoming = Incoming(NAME, user_id, user_id, text=text, message_id=msg_id)
         else:  # sticker, location, gif, audio, video, business card: answered as "text only, please"
             incoming = Incoming(NAME, user_id, user_id, text="", message_id=msg_id)
         await self._ask(incoming)
@@ -608,10 +612,6 @@ def fit_picture(attachment: Attachment) -> Attachment:
         if out.tell() <= MAX_IMAGE:
             return Attachment(stem + ".jpg", out.getvalue(), "image/jpeg", "image")
     raise DeliveryError(f"{attachment.filename!r} cannot be made smaller than Zalo's 1 MB")
-
-
-def _caption(text: str) -> str:
-    return text.strip()
 
 
 def _is_probe(raw: bytes) -> bool:
