@@ -24,7 +24,7 @@ from bot.storage.db import DatabaseUnavailable
 log = logging.getLogger("htxbot")
 
 # Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
-EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations"]
+EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations", "bot.cli_zalo_oa"]
 
 
 def _parser() -> argparse.ArgumentParser:

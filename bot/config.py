@@ -95,6 +95,24 @@ class ZaloConfig:
 
 
 @dataclass
+class ZaloOAConfig:
+    """The Zalo Official Account channel (docs/zalo-oa.md). On when `app_id` is set."""
+
+    app_id: str = ""
+    app_secret: str = _secret()  # the App Secret Key: OAuth calls only
+    oa_secret_key: str = _secret()  # the OA Secret Key: webhook signatures (not the App Secret)
+    token_key: str = _secret()  # Fernet key encrypting the stored tokens
+    redirect_uri: str = ""  # registered in the app; `htxbot zalo-oa connect` reads the code back from it
+    openapi_base: str = "https://openapi.zalo.me"
+    oauth_base: str = "https://oauth.zaloapp.com"
+    webhook_max_age_seconds: int = 10800  # Zalo re-sends the same signed body for about 2 h
+    button_type: str = "oa.query.show"  # or oa.query.hide (the pressed payload is not shown in the chat)
+    reach_window_hours: int = 168  # announcements: 168 = Zalo's 7-day limit; 48 = only the free window
+    refresh_margin_minutes: int = 60  # refresh the access token this long before it expires
+    night_end_hour: int = 6  # Vietnam time: a message refused at night (-234) is retried after this hour
+
+
+@dataclass
 class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -122,6 +140,7 @@ class Config:
     staff: StaffConfig = field(default_factory=StaffConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
+    zalo_oa: ZaloOAConfig = field(default_factory=ZaloOAConfig)
     web: WebConfig = field(default_factory=WebConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
 
@@ -129,6 +148,7 @@ class Config:
 _CHOICES = {
     ("telegram", "mode"): {"polling", "webhook"},
     ("zalo", "mode"): {"polling", "webhook"},
+    ("zalo_oa", "button_type"): {"oa.query.show", "oa.query.hide"},
     ("bot", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
     ("bot", "log_format"): {"text", "json"},
 }
