@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     restore = db.add_parser("restore", help="load a backup into an EMPTY database (new schema or file)")
     restore.add_argument("archive")
     run = sub.add_parser("run", help="run the bot: every channel with a token, or the one named")
-    run.add_argument("channel", nargs="?", choices=["telegram", "zalo"])
+    run.add_argument("channel", nargs="?", choices=["telegram", "zalo", "zalo_oa"])
     for module in EXTENSIONS:
         COMMANDS.update(importlib.import_module(module).register(sub))
     return p

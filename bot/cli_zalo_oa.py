@@ -160,31 +160,8 @@ async def _status(config: Config) -> int:
 
 
 async def _run(config: Config) -> int:
-    """The OA channel with the shared web server (/healthz, /files, the webhook) and, if configured, the
-    announcement worker — until SIGINT/SIGTERM. `htxbot run` takes this over once it starts every channel."""
-    from bot.app import App
-    from bot.channels.web import build_web_app, serve
-    from bot.channels.zalo_oa import admin_alert, build_channel
-    from bot.cli import run_until_signalled
+    """The OA channel alone (as `htxbot run zalo_oa`): one web server, the announcement worker, until a signal."""
+    from bot.runtime import Runtime, run_until_signalled
 
-    app = await App.open(config)
-    channel = build_channel(config, app.db, app.handle, admin_alert(app))
-    app.register_channel(channel)
-    runner = await serve(build_web_app(app, channel.web_routes()), config.web.host, config.web.port)
-    worker = None
-    if config.broadcast.worker_in_bot:
-        from bot.broadcast.sender import start_background_worker
-
-        worker = start_background_worker(app)
-    try:
-        await channel.start()
-        log.info("zalo-oa: webhook on %s:%s/zalo-oa/webhook", config.web.host, config.web.port)
-        await run_until_signalled(asyncio.Event().wait())
-    finally:
-        if worker is not None:
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
-        await channel.stop()
-        await runner.cleanup()
-        await app.close()
+    await run_until_signalled(Runtime(config, ["zalo_oa"]).run())
     return 0

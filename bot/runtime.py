@@ -46,8 +46,11 @@ class StartupError(Exception):
 
 
 def configured_channels(config: Config) -> list[str]:
-    """The messengers that have a token configured, in a fixed order."""
-    return [name for name in CHANNELS if getattr(config, name).token]
+    """The messengers configured (a token; for the Zalo OA its app id), in a fixed order."""
+    from bot.channels.zalo_oa import is_configured
+
+    configured = {"zalo_oa": is_configured(config)}
+    return [name for name in CHANNELS if configured.get(name, bool(getattr(getattr(config, name), "token", "")))]
 
 
 async def build_app(config: Config, *, migrate: bool = True) -> App:
@@ -124,10 +127,16 @@ class Runtime:
         """Everything in order; on any failure what was started is stopped again before raising."""
         try:
             for name in self.names:  # tokens and secrets checked before the database is touched
-                self.channels.append(await self._construct(name))
+                if name in NEEDS_DATABASE:
+                    NEEDS_DATABASE[name](self.config)
+                else:
+                    self.channels.append(await self._construct(name))
             if self.app is None:
                 self._announce_settings()
                 self.app = await build_app(self.config)
+            for name in self.names:  # channels that keep state in the database (Zalo OA tokens)
+                if name in NEEDS_DATABASE:
+                    self.channels.append(await self._construct(name))
             self.metrics.watch_questions(self.app.db.session_class)
             for channel in self.channels:
                 self.app.register_channel(MeteredChannel(channel, self.metrics))  # type: ignore[arg-type]
@@ -241,11 +250,22 @@ class Runtime:
         self.resources.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
+    async def _zalo_oa(self) -> Channel:
+        from bot.channels.zalo_oa import admin_alert, build_channel
+
+        assert self.app is not None, "the Zalo OA channel keeps its tokens in the database"
+        mode = "send-only" if self.send_only else "webhook"
+        self.metrics.watch_channel("zalo_oa", mode)
+        channel = build_channel(self.config, self.app.db, self.handle, admin_alert(self.app))
+        self.resources.push_async_callback(_stop_quietly, channel)
+        return channel  # type: ignore[return-value]
+
     async def _start_channel(self, channel: Channel) -> None:
         """Start one channel; an unreachable platform becomes a one-line StartupError naming it."""
         from bot.channels.zalo_api import ZaloAuthError
 
-        base_url = getattr(self.config, channel.name).base_url
+        section = getattr(self.config, channel.name)
+        base_url = getattr(section, "base_url", None) or getattr(section, "openapi_base", "")
         try:
             await channel.start()
         except (ConfigError, ZaloAuthError):
@@ -283,8 +303,19 @@ ChannelFactory = Callable[[Runtime], Awaitable[Channel]]
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "telegram": Runtime._telegram,
     "zalo": Runtime._zalo,
+    "zalo_oa": Runtime._zalo_oa,
 }
 CHANNELS = tuple(CHANNEL_FACTORIES)
+
+
+def _check_zalo_oa(config: Config) -> None:
+    from bot.channels.zalo_oa import check_config
+
+    check_config(config)
+
+
+# Channels built after the database is open; their config is checked (no network, no database) first.
+NEEDS_DATABASE: dict[str, Callable[[Config], None]] = {"zalo_oa": _check_zalo_oa}
 
 
 async def _stop_quietly(channel: Any) -> None:

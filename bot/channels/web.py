@@ -50,6 +50,13 @@ async def healthz(request: web.Request) -> web.Response:
         channels[name] = {"mode": live.mode, "last_ok_age_seconds": round(age, 1), "ok": not stale}
     for name in sorted(set(app.channels) - set(channels)):
         channels[name] = {"mode": "unknown", "ok": True}
+    for name, channel in sorted(app.channels.items()):
+        report = getattr(channel, "health", None)  # a channel's own verdict, e.g. Zalo OA tokens lost
+        if callable(report):
+            state = report()
+            channels.setdefault(name, {}).update(state)
+            if not state.get("ok", True):
+                problems.append(f"{name}: {state.get('problem') or 'degraded'}")
     body = {"ok": not problems, "database": database, "channels": channels, "problems": problems}
     return web.json_response(body, status=200 if not problems else 503)
 
