@@ -21,7 +21,7 @@ from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_know
 log = logging.getLogger("htxbot")
 
 # Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
-EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations"]
+EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations", "bot.cli_knowledge"]
 
 
 def _parser() -> argparse.ArgumentParser:
