@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.admin.routes import admin_routes
 from bot.app import App
 from bot.storage.repo.files import get_file
 
@@ -17,6 +18,7 @@ def build_web_app(app: App, routes: list[web.RouteDef] | None = None) -> web.App
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.add_routes([web.get("/healthz", healthz), web.get("/files/{file_id}", download), *(routes or [])])
+    web_app.add_routes(admin_routes(app))  # the staff console at /admin (bot/admin/routes.py)
     return web_app
 
 
