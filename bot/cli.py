@@ -234,6 +234,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             from bot.broadcast.sender import start_background_worker
 
             worker = start_background_worker(app)  # delivers announcements through this process's channel
+        from bot.admin.digest import start_digest_task
+
+        digest = start_digest_task(app)  # the daily "N câu chưa trả lời hôm nay" to staff who opted in
         try:
             if args.channel == "telegram":
                 from bot.channels.telegram import run_telegram
@@ -244,6 +247,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
                 await run_until_signalled(run_zalo(app, config))
         finally:
+            digest.cancel()
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -67,12 +67,12 @@ class Console:
         return web.Response(text=html, status=status, content_type="text/html", headers=HEADERS)
 
     def refuse(self, message: str, status: int = 403) -> web.Response:
-        return self.render("refused.html", status=status, message=message, signed=None)
+        return self.render("refused.html", status=status, reason=message, signed=None)
 
-    def file(self, data: bytes, filename: str, mime: str) -> web.Response:
+    def file(self, data: bytes, filename: str, mime: str, charset: str | None = None) -> web.Response:
         from urllib.parse import quote
 
-        return web.Response(body=data, content_type=mime, headers={
+        return web.Response(body=data, content_type=mime, charset=charset, headers={
             **HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
     async def signed_in(self, s: AsyncSession, request: web.Request) -> SignedIn | None:

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.console import Console, SignedIn, staff_page
-from bot.reports.exports import XLSX_MIME
+from bot.reports.exports import CSV_MIME, XLSX_MIME
 from bot.storage.models_staff import DELIVERY_STATUSES
 from bot.storage.repo import audit, broadcasts, registrations, surveys
 from handlers.survey_results import chart_png, load_surveys, summary_text, survey_exports
@@ -81,7 +81,7 @@ class ReportPages:
         csv_data, xlsx_data = await survey_exports(s, survey)
         await self.console.audit(s, who, "survey_export", survey=survey.id, format=fmt)
         if fmt == "csv":
-            return self.console.file(csv_data, f"khao-sat-{survey.id}.csv", "text/csv; charset=utf-8")
+            return self.console.file(csv_data, f"khao-sat-{survey.id}.csv", CSV_MIME, charset="utf-8")
         return self.console.file(xlsx_data, f"khao-sat-{survey.id}.xlsx", XLSX_MIME)
 
     @staff_page
