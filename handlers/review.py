@@ -47,7 +47,7 @@ class ReviewFlow:
         item = await self._current(turn)
         if item is None:
             return await self._page(turn, 0)
-        found = search_entries(live_knowledge(turn.services).kb, turn.incoming.text)
+        found = search_entries(live_knowledge(turn.services).kb, turn.incoming.text, rank=turn.services.index)
         if not found:
             return [Reply(f"Không tìm thấy mục nào có «{turn.incoming.text.strip()}». {FIND_PROMPT}",
                           buttons=self._nav(turn))]

@@ -151,18 +151,18 @@ async def test_announcement_progress_and_survey_csv(site: tuple[App, str], brows
     page = await new_page(browser)
     await sign_in(page, app)
     await page.goto(f"{url}/admin/thong-bao")
-    pending = page.locator("td[data-field=pending]").first
+    pending = page.locator("dd[data-field=pending]").first
     assert int(await pending.inner_text()) >= 3
     stop = asyncio.Event()
     worker = asyncio.create_task(run_broadcast_worker(app, stop, "browser-test",
                                                       SenderOptions(poll_interval=0.05, exit_when_idle=True)))
     try:
         await page.wait_for_function(  # the page's script refreshes the numbers while sending
-            "() => document.querySelector('td[data-field=pending]').textContent.trim() === '0'", timeout=20_000)
+            "() => document.querySelector('dd[data-field=pending]').textContent.trim() === '0'", timeout=20_000)
     finally:
         stop.set()
         await asyncio.wait_for(worker, 10)
-    sent = int(await page.locator("td[data-field=sent]").first.inner_text())
+    sent = int(await page.locator("dd[data-field=sent]").first.inner_text())
     assert sent == len(channel.sent) >= 3
     await page.screenshot(path=str(shots / "admin-announcements.png"), full_page=True)
     await page.goto(f"{url}/admin/khao-sat/kho_khan_htx_2025")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.flow import Services
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.overlay import draft_problems, live_knowledge, phrasing_problem
+from bot.knowledge.search import SearchIndex
 from bot.privacy import redact_personal
 from bot.storage.repo import audit, review
 from bot.storage.repo import knowledge as learned
@@ -55,8 +56,9 @@ async def find_item(s: AsyncSession, services: Services, key: str) -> review.Que
     return await review.find_item(s, key, low_confidence_below(services))
 
 
-def search_entries(kb: KnowledgeBase, words: str, kind: str | None = None, limit: int = 8) -> list[Entry]:
-    """Entries whose id, phrasings or answer contain every word typed (accents optional)."""
+def search_entries(kb: KnowledgeBase, words: str, kind: str | None = None, limit: int = 8,
+                   rank: SearchIndex | None = None) -> list[Entry]:
+    """Entries whose id, phrasings or answer contain every word typed (accents optional), best first."""
     needles = fold(words).split()
     if not needles:
         return []
@@ -67,6 +69,9 @@ def search_entries(kb: KnowledgeBase, words: str, kind: str | None = None, limit
         haystack = fold(" ".join([entry.id, *entry.questions, entry.answer]))
         if all(n in haystack for n in needles):
             found.append(entry)
+    if rank is not None:  # the search engine's order first, then the rest as in the files
+        order = {h.entry.id: i for i, h in enumerate(rank.search(words, limit=len(found) or 1).hits)}
+        found.sort(key=lambda e: order.get(e.id, len(order)))
     return found[:limit]
 
 

@@ -25,7 +25,7 @@ class KnowledgePages:
         await live.refresh(s)
         words = request.query.get("tim", "").strip()
         question = request.query.get("hoi", "").strip()
-        entries = actions.search_entries(live.kb, words, limit=200) if words else live.kb.entries
+        entries = actions.search_entries(live.kb, words, limit=200, rank=services.index) if words else live.kb.entries
         result = services.index.search(question, limit=8) if question else None
         learned_ids = {p.entry_id for p in await learned.learned_phrasings(s)}
         return self.console.render("knowledge.html", signed=who, entries=entries, words=words, question=question,

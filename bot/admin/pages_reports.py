@@ -17,6 +17,7 @@ from handlers.survey_results import chart_png, load_surveys, summary_text, surve
 # Progress columns; "uncertain" is shown only where the delivery statuses know it.
 PROGRESS = [("sent", "Đã gửi"), ("failed", "Lỗi"), ("blocked", "Bị chặn"), ("uncertain", "Chưa chắc"),
             ("quota", "Hết hạn mức"), ("cancelled", "Đã huỷ")]
+STATUSES = {"draft": "Nháp", "scheduled": "Hẹn giờ", "sending": "Đang gửi", "done": "Xong", "cancelled": "Đã huỷ"}
 
 
 def progress_row(report: broadcasts.BroadcastReport) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def progress_row(report: broadcasts.BroadcastReport) -> dict[str, Any]:
     counts = {key: report.count(key) for key, _ in PROGRESS if key in known}
     return {"id": report.id, "kind": report.kind, "status": report.status, "text": report.text,
             "send_at": report.send_at, "total": report.total, "pending": report.pending, "counts": counts,
-            "done": report.status in ("done", "cancelled")}
+            "done": report.status in ("done", "cancelled"), "status_label": STATUSES.get(report.status, report.status)}
 
 
 class ReportPages:
@@ -40,6 +41,7 @@ class ReportPages:
         rows = [progress_row(r) for r in await broadcasts.list_broadcasts(s, limit=30)]
         columns = [(k, label) for k, label in PROGRESS if k in DELIVERY_STATUSES]
         return self.console.render("announcements.html", signed=who, rows=rows, columns=columns, nav="ann",
+                                   statuses=STATUSES,
                                    live=any(not r["done"] for r in rows))
 
     @staff_page

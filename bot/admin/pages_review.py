@@ -45,7 +45,7 @@ class ReviewPages:
             return redirect("/admin?msg=" + quote("Câu hỏi này đã được xử lý."))
         words = request.query.get("tim", "").strip()
         kb = live_knowledge(self.services).kb
-        found = actions.search_entries(kb, words, limit=12) if words else []
+        found = actions.search_entries(kb, words, limit=8, rank=self.services.index) if words else []
         draft = draft or {"questions": item.example, "law": "2023", "reviewed": date.today().isoformat()}
         return self.console.render(
             "item.html", status=status, signed=who, item=item, reasons=REASON_LABELS, words=words, found=found,

@@ -8,7 +8,7 @@
       .then(function (rows) {
         var live = false;
         rows.forEach(function (row) {
-          var tr = table.querySelector('tr[data-id="' + row.id + '"]');
+          var tr = table.querySelector('[data-id="' + row.id + '"]');
           if (!tr) return;
           Object.keys(row.counts).forEach(function (key) {
             var cell = tr.querySelector('[data-field="' + key + '"]');
@@ -16,6 +16,10 @@
           });
           var pending = tr.querySelector('[data-field="pending"]');
           if (pending) pending.textContent = row.pending;
+          var status = tr.querySelector('[data-field="status"]');
+          if (status) status.textContent = row.status_label;
+          var bar = tr.querySelector("progress");
+          if (bar) bar.value = row.total - row.pending;
           if (!row.done) live = true;
         });
         if (live) setTimeout(update, 3000);
