@@ -67,7 +67,7 @@ async def with_rating(turn: Turn, text: str, answer: AnsweredQuestion) -> list[R
     buttons = [Button(b.label, f"rate:pick:{offer_id}") if runner and b.payload == f"qa:e:{runner}" else b
                for b in last.buttons]
     if turn.incoming.channel in RATING_BUTTON_CHANNELS:
-        replies[-1] = replace(last, buttons=[*rating_buttons(offer_id), *buttons])
+        replies[-1] = replace(last, buttons=[*buttons, *rating_buttons(offer_id)])
     elif answer.score < turn.services.index.threshold + LOW_CONFIDENCE_BAND:
         replies[-1] = replace(last, text=f"{last.text}\n\n{LOW_CONFIDENCE_HINT}", buttons=buttons)
     else:

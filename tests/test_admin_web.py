@@ -117,3 +117,20 @@ async def test_a_draft_entry_with_problems_is_shown_again_with_them(client: Test
     page = await client.post(f"/admin/cau-hoi/{key}/muc-moi", data=form)
     text = await page.text()
     assert page.status == 422 and "needs at least 3 question phrasings" in text and "missing source" in text
+
+
+async def test_an_announcement_sends_exactly_what_was_previewed_and_only_once(client: TestClient, app: App) -> None:
+    for user in ("m1", "m2"):
+        await say(app, user, "xin chào")
+    csrf = await sign_in(client, app)
+    draft = {"csrf": csrf, "text": "Họp HTX lúc 8 giờ.", "province": "", "sector": "", "role": "", "send_at": ""}
+    preview = await (await client.post("/admin/thong-bao/xem-truoc", data=draft)).text()
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', preview.split("gui")[1]))
+    assert re.search(r'id="recipients">3<', preview)  # two members and the staff member
+    tampered = await client.post("/admin/thong-bao/gui", data={**hidden, "text": "Nội dung khác"})
+    assert tampered.status == 403
+    for _ in range(2):  # a double click
+        assert (await client.post("/admin/thong-bao/gui", data=hidden)).status == 200
+    async with app.db.unit() as s:
+        created = await audit.recent_actions(s, action="create_broadcast")
+    assert len(created) == 1 and created[0].detail["recipients"] == 3

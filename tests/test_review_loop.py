@@ -12,6 +12,7 @@ import pytest
 from bot.admin import actions
 from bot.admin.digest import digest_text, send_digest_if_due
 from bot.app import App
+from bot.config import Config
 from bot.core.types import ChannelCapabilities, Incoming, Reply
 from bot.knowledge.export import export_overlay
 from bot.knowledge.loader import load_knowledge
@@ -212,3 +213,32 @@ async def test_daily_digest_goes_once_to_staff_who_opted_in(app: App) -> None:
     [(ref, reply)] = channel.sent
     assert ref.chat_id == STAFF
     assert reply.text.startswith(digest_text(2)[:12]) and "2 câu chưa trả lời" in reply.text
+
+
+async def test_two_processes_share_what_staff_taught_on_sqlite_and_postgresql(db_config: Config) -> None:
+    db_config.staff.admins = [f"test:{STAFF}"]
+    first, second = await App.open(db_config), await App.open(db_config)
+    try:
+        await say(first, "m1", UNKNOWN)
+        await say(first, "m1", "sai rồi")  # after a "don't know": just a question, no verdict
+        await say(second, "m2", "lap htx can bao nhieu nguoi")
+        assert text(await say(second, "m2", "không đúng")) == THANKS_DOWN
+        items = {i.example: i for i in await queue(second)}
+        assert set(items) >= {UNKNOWN, "lap htx can bao nhieu nguoi"}
+        async with first.db.unit() as s:
+            outcome = await actions.attach_question(s, first.services, actions.Staff("test", STAFF),
+                                                    items[UNKNOWN], "ho-so-dang-ky-htx")
+        assert outcome.ok
+        live_knowledge(second.services).poll_seconds = 0
+        assert "Hồ sơ gồm giấy đề nghị" in text(await say(second, "m3", UNKNOWN))
+        async with second.db.unit() as s:
+            assert await digest_claim(s) and not await digest_claim(s)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def digest_claim(s: object) -> bool:
+    from bot.storage.repo.digest import claim_day
+
+    return await claim_day(s, "2026-12-02")  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ class ReportPages:
         rows = [progress_row(r) for r in await broadcasts.list_broadcasts(s, limit=30)]
         columns = [(k, label) for k, label in PROGRESS if k in DELIVERY_STATUSES]
         return self.console.render("announcements.html", signed=who, rows=rows, columns=columns, nav="ann",
-                                   statuses=STATUSES,
+                                   statuses=STATUSES, message=request.query.get("msg", ""),
                                    live=any(not r["done"] for r in rows))
 
     @staff_page

@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.admin.console import Console
+from bot.admin.pages_announce import AnnouncePages
 from bot.admin.pages_knowledge import KnowledgePages
 from bot.admin.pages_reports import ReportPages
 from bot.admin.pages_review import ReviewPages
@@ -20,4 +21,4 @@ def admin_routes(app: App) -> list[web.AbstractRouteDef]:
     """The console's pages, sign-in and static files (CSS, one small script)."""
     console = Console(app)
     return [*SignInPages(console).routes(), *ReviewPages(console).routes(), *KnowledgePages(console).routes(),
-            *ReportPages(console).routes(), web.static("/admin/static", STATIC)]
+            *ReportPages(console).routes(), *AnnouncePages(console).routes(), web.static("/admin/static", STATIC)]
