@@ -3,6 +3,7 @@ every process answers the taught question without a restart; `kb export` writes 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -242,3 +243,39 @@ async def digest_claim(s: object) -> bool:
     from bot.storage.repo.digest import claim_day
 
     return await claim_day(s, "2026-12-02")  # type: ignore[arg-type]
+
+
+async def test_an_unsure_answer_on_the_console_invites_a_sai_roi_and_joins_the_queue(tmp_path: Path) -> None:
+    config = make_config(tmp_path, HTXBOT_SEARCH__THRESHOLD="0.72")  # "ho so htx" scores about 0.74
+    app = await App.open(config)
+    try:
+        replies = await say(app, "m1", "ho so htx")
+        assert "Hồ sơ gồm" in text(replies) and LOW_CONFIDENCE_HINT in text(replies)
+        assert [dict(i.reasons) for i in await queue(app)] == [{"low": 1}]
+    finally:
+        await app.close()
+
+
+async def test_htxbot_kb_export_then_kb_check_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    kb_copy = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, kb_copy)
+    app = await open_app(tmp_path, kb=kb_copy)
+    try:
+        await say(app, "m1", UNKNOWN)
+        async with app.db.unit() as s:
+            item = (await actions.queue(s, app.services))[0]
+            await actions.attach_question(s, app.services, actions.Staff("test", STAFF), item, "ho-so-dang-ky-htx")
+    finally:
+        await app.close()
+    monkeypatch.setenv("HTXBOT_DATABASE__URL", app.config.database.url)
+    monkeypatch.setenv("HTXBOT_KNOWLEDGE__PATH", str(kb_copy))
+    for argv in (["kb", "export"], ["kb", "check"]):
+        with pytest.raises(SystemExit) as exit_code:
+            await asyncio.to_thread(main, argv)
+        assert exit_code.value.code == 0
+    out = capsys.readouterr().out
+    assert "Exported 1 phrasing(s)" in out and "no problems" in out
+    assert UNKNOWN in (kb_copy / "entries.yaml").read_text(encoding="utf-8")
