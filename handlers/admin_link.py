@@ -22,7 +22,7 @@ class AdminLinkFlow:
 
     name = "quantri"
     commands = ("quantri",)
-    menu_label = None
+    menu_label = "🖥 Trang quản trị (web)"
     private_only = True
     staff_only = True
 
