@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.admin.actions import Outcome, Staff, attach_question, dismiss, find_item, queue, search_entries, suggestions
 from bot.core.flow import MENU_BUTTON, Turn
 from bot.core.types import Button, Reply
+from bot.knowledge.model import Entry
 from bot.knowledge.overlay import live_knowledge
 from bot.storage.repo import digest
 from bot.storage.repo.review import QueueItem
@@ -108,7 +109,7 @@ class ReviewFlow:
         text = f"📝 {len(items)} câu hỏi chờ xem lại (hỏi nhiều nhất trước):\n\n" + "\n".join(lines)
         return [Reply(text, buttons=[*buttons, toggle, MENU_BUTTON])]
 
-    def _actions(self, turn: Turn, item: QueueItem, entries: list) -> Reply:
+    def _actions(self, turn: Turn, item: QueueItem, entries: list[Entry]) -> Reply:
         declines = suggestions(turn.services, item.example, kind="decline", limit=1)
         answers = [e for e in entries if e.kind == "answer"][:4]
         turn.state.data["offered"] = [e.id for e in answers] + [e.id for e in declines]

@@ -279,3 +279,16 @@ async def test_htxbot_kb_export_then_kb_check_is_clean(tmp_path: Path, monkeypat
     out = capsys.readouterr().out
     assert "Exported 1 phrasing(s)" in out and "no problems" in out
     assert UNKNOWN in (kb_copy / "entries.yaml").read_text(encoding="utf-8")
+
+
+async def test_a_did_you_mean_pick_shows_that_answer_and_joins_the_queue(tmp_path: Path) -> None:
+    app = await App.open(make_config(tmp_path, HTXBOT_SEARCH__AMBIGUITY_MARGIN="0.5"))  # every close second
+    try:
+        replies = await say(app, "m1", "lap htx can bao nhieu nguoi")
+        assert "Nếu ý bạn là" in text(replies)
+        picked = await say(app, "m1", "1")  # the numbered option on a channel without buttons
+        assert "07 thành viên" in text(picked)
+        [item] = await queue(app)
+        assert (dict(item.reasons), item.entry_hint) == ({"pick": 1}, "so-thanh-vien-htx-luat-2012")
+    finally:
+        await app.close()

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -26,6 +27,7 @@ from bot.app import App
 from bot.storage.repo import admin_sessions, audit, users
 
 COOKIE = "htx_admin"
+VIETNAM = timezone(timedelta(hours=7))
 SESSION_HOURS = 8
 HEADERS = {
     "Cache-Control": "no-store",
@@ -70,8 +72,6 @@ class Console:
         return self.render("refused.html", status=status, reason=message, signed=None)
 
     def file(self, data: bytes, filename: str, mime: str, charset: str | None = None) -> web.Response:
-        from urllib.parse import quote
-
         return web.Response(body=data, content_type=mime, charset=charset, headers={
             **HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
@@ -125,11 +125,9 @@ def redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={**HEADERS, "Location": location})
 
 
-def _vn_time(value: Any) -> str:
-    from datetime import UTC, timezone
-
+def _vn_time(value: datetime | None) -> str:
+    """Stored UTC times as staff read them: Vietnam time."""
     if value is None:
         return ""
-    vietnam = timezone(timedelta(hours=7))
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return f"{aware.astimezone(vietnam):%d/%m/%Y %H:%M}"
+    return f"{aware.astimezone(VIETNAM):%d/%m/%Y %H:%M}"
