@@ -188,6 +188,7 @@ def _eval(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _unanswered(config: Config, limit: int) -> int:
+    from bot.privacy import redact_personal
     from bot.storage.db import Database
     from bot.storage.repo.questions import most_frequent_unanswered
 
@@ -201,7 +202,7 @@ async def _unanswered(config: Config, limit: int) -> int:
     if not rows:
         print("No unanswered questions logged yet.")
     for row in rows:
-        print(f"{row.count:5d}  {row.example}")
+        print(f"{row.count:5d}  {redact_personal(row.example)}")
     return 0
 
 

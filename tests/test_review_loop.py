@@ -292,3 +292,19 @@ async def test_a_did_you_mean_pick_shows_that_answer_and_joins_the_queue(tmp_pat
         assert (dict(item.reasons), item.entry_hint) == ({"pick": 1}, "so-thanh-vien-htx-luat-2012")
     finally:
         await app.close()
+
+
+async def test_kb_unanswered_masks_phone_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    app = await open_app(tmp_path)
+    try:
+        await say(app, "m1", "gọi tôi 0912345678 về bảo hiểm xã hội cho xã viên")
+    finally:
+        await app.close()
+    monkeypatch.setenv("HTXBOT_DATABASE__URL", app.config.database.url)
+    with pytest.raises(SystemExit):
+        await asyncio.to_thread(main, ["kb", "unanswered"])
+    out = capsys.readouterr().out
+    assert PHONE_MASK in out and "0912345678" not in out
