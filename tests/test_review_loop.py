@@ -21,6 +21,7 @@ from bot.knowledge.overlay import live_knowledge
 from bot.privacy import PHONE_MASK
 from bot.storage.repo import audit, review
 from bot.storage.repo import knowledge as learned
+from bot.storage.repo.digest import subscribe
 from handlers.answer_rating import LOW_CONFIDENCE_HINT, THANKS_DOWN
 from tests.conftest import FIXTURE_KB, RecordingChannel, make_config
 
@@ -208,12 +209,18 @@ async def test_daily_digest_goes_once_to_staff_who_opted_in(app: App) -> None:
     await say(app, STAFF, "/cauhoimoi")
     assert "review:digest:on" in payloads(await say(app, STAFF, "/cauhoimoi"))
     await say(app, STAFF, payload="review:digest:on")
+    async with app.db.unit() as s:  # a staff member on a channel this process does not run
+        await subscribe(s, "zalo", "zstaff", "zchat")
     evening = datetime.now(UTC).replace(hour=11, minute=0)  # 18:00 in Vietnam
     assert await send_digest_if_due(app, evening) == 1
     assert await send_digest_if_due(app, evening) == 0  # once a day, whichever process
     [(ref, reply)] = channel.sent
     assert ref.chat_id == STAFF
-    assert reply.text.startswith(digest_text(2)[:12]) and "2 câu chưa trả lời" in reply.text
+    assert reply.text == digest_text(2) and "2 câu chưa trả lời" in reply.text
+    zalo = RecordingChannel("zalo", ChannelCapabilities(buttons=False))
+    app.register_channel(zalo)  # the process running Zalo sends its staff their digest
+    assert await send_digest_if_due(app, evening) == 1
+    assert [ref.chat_id for ref, _ in zalo.sent] == ["zchat"]
 
 
 async def test_two_processes_share_what_staff_taught_on_sqlite_and_postgresql(db_config: Config) -> None:

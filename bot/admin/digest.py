@@ -29,21 +29,23 @@ def start_of_day(now: datetime) -> datetime:
 
 
 async def send_digest_if_due(app: Any, now: datetime | None = None) -> int:
-    """Send today's digest once (across processes) after SEND_AT; returns how many staff got it."""
+    """Send today's digest once per channel (across processes) after SEND_AT; returns how many staff got it.
+
+    Each process claims the channels it runs, so staff on Zalo get it even when another process runs
+    Telegram."""
     now = now or datetime.now(UTC)
     local = now.astimezone(VIETNAM)
     if local.time() < SEND_AT:
         return 0
     async with app.db.unit() as s:
-        if not await digest.claim_day(s, local.date().isoformat()):
+        claimed = [c for c in sorted(app.channels) if await digest.claim_day(s, f"{local.date().isoformat()}/{c}")]
+        if not claimed:
             return 0
         unanswered = await review.count_unanswered_since(s, start_of_day(now))
-        targets = await digest.subscribers(s)
+        targets = [(ref, user) for ref, user in await digest.subscribers(s) if ref.channel in claimed]
     reply = Reply(digest_text(unanswered), buttons=[Button("📝 Xem câu hỏi mới", "review:start")])
     sent = 0
     for ref, user_id in targets:
-        if ref.channel not in app.channels:
-            continue
         try:
             await app.send(ref, reply, owner=user_id)
             sent += 1

@@ -134,9 +134,9 @@ class DigestSubscription(Base):
 
 
 class DigestRun(Base):
-    """The day a digest went out: claimed by one process only (primary key), so staff get it once."""
+    """A day's digest on one channel: claimed by one process only (primary key), so staff get it once."""
 
     __tablename__ = "digest_runs"
 
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, Vietnam time
+    day: Mapped[str] = mapped_column(String(40), primary_key=True)  # "YYYY-MM-DD/channel", Vietnam date
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -33,7 +33,7 @@ async def subscribers(s: AsyncSession) -> list[tuple[ChatRef, str]]:
 
 
 async def claim_day(s: AsyncSession, day: str) -> bool:
-    """True for the one process that sends the digest of `day`."""
+    """True for the one process that sends the digest of `day` (a date, or "date/channel")."""
     try:
         async with s.begin_nested():
             s.add(DigestRun(day=day))

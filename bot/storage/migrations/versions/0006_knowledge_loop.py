@@ -104,7 +104,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "digest_runs",
-        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("day", sa.String(40), primary_key=True),
         sa.Column("sent_at", TS, nullable=False),
     )
 
