@@ -13,6 +13,7 @@ from bot.core.links import LinkSigner
 from bot.core.locks import KeyedLocks
 from bot.core.render import render_for
 from bot.core.types import ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.knowledge.overlay import refresh_knowledge
 from bot.storage.db import Database
 from bot.storage.repo import conversations, files, users
 
@@ -69,6 +70,7 @@ class App:
             incoming = replace(incoming, is_staff=self.is_staff(incoming.channel, incoming.user_id, user.role))
             state = await conversations.load_conversation(s, incoming.channel, incoming.user_id,
                                                           lock=not self.db.is_sqlite)
+            await refresh_knowledge(self.services, s)  # staff-taught phrasings/entries, live within seconds
             turn = Turn(incoming=incoming, user=user, state=state, db=s, services=self.services)
             replies = await self.dispatcher.dispatch(turn)
             offered = next((r.buttons for r in reversed(replies) if r.buttons), [])

@@ -24,7 +24,7 @@ from bot.storage.db import DatabaseUnavailable
 log = logging.getLogger("htxbot")
 
 # Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
-EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations", "bot.cli_zalo_oa"]
+EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations", "bot.cli_zalo_oa", "bot.cli_knowledge"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,6 +195,7 @@ def _eval(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _unanswered(config: Config, limit: int) -> int:
+    from bot.privacy import redact_personal
     from bot.storage.db import Database
     from bot.storage.repo.questions import most_frequent_unanswered
 
@@ -208,7 +209,7 @@ async def _unanswered(config: Config, limit: int) -> int:
     if not rows:
         print("No unanswered questions logged yet.")
     for row in rows:
-        print(f"{row.count:5d}  {row.example}")
+        print(f"{row.count:5d}  {redact_personal(row.example)}")
     return 0
 
 

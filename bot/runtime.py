@@ -119,6 +119,7 @@ class Runtime:
         self.channels: list[Channel] = []
         self.web_runner: web.AppRunner | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._digest_task: asyncio.Task[None] | None = None
         self.resources = contextlib.AsyncExitStack()
 
     # ---- start and stop --------------------------------------------------------------------------
@@ -148,6 +149,10 @@ class Runtime:
                 from bot.broadcast.sender import start_background_worker
 
                 self._worker_task = start_background_worker(self.app)
+            if self.channels and not self.send_only:
+                from bot.admin.digest import start_digest_task
+
+                self._digest_task = start_digest_task(self.app)  # "N câu chưa trả lời hôm nay" to staff
         except BaseException:
             await self.stop()
             raise
@@ -161,11 +166,12 @@ class Runtime:
 
     async def stop(self) -> None:
         """Worker, web server, channels (finishing what they accepted), database — in that order."""
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
-            self._worker_task = None
+        for task in (self._digest_task, self._worker_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._worker_task = self._digest_task = None
         try:
             if self.web_runner is not None:  # no new webhooks; the channels then finish what they accepted
                 await self.web_runner.cleanup()

@@ -10,6 +10,7 @@ from bot.knowledge.model import TOPICS, Entry
 from bot.knowledge.search import SearchResult
 from bot.storage.repo.questions import log_question
 from bot.text import clean, has_letters
+from handlers import answer_rating
 from handlers.answers import format_answer, short_label
 
 MAX_QUESTION_CHARS = 500  # longer messages are searched on their beginning only
@@ -101,11 +102,13 @@ class QAFlow:
         return await self._ask(turn, turn.incoming.text)
 
     async def _ask(self, turn: Turn, text: str) -> list[Reply]:
+        if (verdict := await answer_rating.typed_verdict(turn, text)) is not None:  # hook: typed "sai rồi"
+            return verdict
         answer = answer_question(turn.services, text)
         entry_id = answer.entry.id if answer.entry else None
         await log_question(turn.db, turn.incoming.channel, turn.incoming.user_id, clean(text), answer.normalised,
                            entry_id, answer.score, answer.answered)
-        return answer.replies
+        return await answer_rating.with_rating(turn, text, answer)  # hook: 👍/👎, "did you mean" picks
 
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
         services = turn.services

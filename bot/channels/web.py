@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.admin.routes import admin_routes
 from bot.app import App
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.storage.db import DatabaseUnavailable
@@ -24,6 +25,7 @@ def build_web_app(app: App, routes: list[web.RouteDef] | None = None,
     web_app[METRICS_KEY] = metrics or Metrics()
     web_app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page),
                         web.get("/files/{file_id}", download), *(routes or [])])
+    web_app.add_routes(admin_routes(app))  # the staff console at /admin (bot/admin/routes.py)
     return web_app
 
 

@@ -1,14 +1,14 @@
 """Zalo Official Account channel: tokens, received events, followers, button payloads.
 
 Revision ID: 0008_zalo_oa
-Revises: 0003_staff, 0004_registration_resume
+Revises: 0006_knowledge_loop
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_zalo_oa"
-down_revision = ("0003_staff", "0004_registration_resume")
+down_revision = "0006_knowledge_loop"
 branch_labels = None
 depends_on = None
 
