@@ -119,6 +119,7 @@ async def draft_entry(s: AsyncSession, services: Services, staff: Staff, raw: di
     raw = {k: v for k, v in raw.items() if v not in (None, "", [])}
     raw.setdefault("reviewed", date.today().isoformat())
     raw["questions"] = [redact_personal(q) for q in raw.get("questions", [])]
+    raw.setdefault("basis", _basis_from_sources(raw))
     problems = draft_problems(live_knowledge(services).kb, raw)
     if problems or await learned.entry_exists(s, str(raw.get("id"))):
         return Outcome(False, "Chưa lưu được mục mới:\n" + "\n".join(f"• {p}" for p in problems or
@@ -130,3 +131,10 @@ async def draft_entry(s: AsyncSession, services: Services, staff: Staff, raw: di
     await audit.record_action(s, staff.channel, staff.user_id, "kb_new_entry", entry=entry_id)
     await _went_live(s, services)
     return Outcome(True, f"Đã thêm mục mới «{entry_id}». Bot trả lời ngay từ bây giờ.")
+
+
+def _basis_from_sources(raw: dict[str, Any]) -> list[dict[str, str]]:
+    """The staff member who drafts a rule names the document and article they read it in: that reading,
+    on the review date, is the entry's basis (as `kb check` asks of every rule-stating entry)."""
+    return [{"doc": str(src["doc"]), "article": str(src["article"]), "checked": str(raw["reviewed"])}
+            for src in raw.get("sources") or [] if isinstance(src, dict) and src.get("doc") and src.get("article")]

@@ -19,7 +19,7 @@ from bot.knowledge.loader import ENTRY_KEYS, Problem, load_knowledge
 from bot.text import normalise
 
 KEY_ORDER = ("id", "topic", "law", "kind", "questions", "answer", "sources", "valid_from", "valid_to", "today",
-             "unconfirmed", "reviewed", "related")
+             "unconfirmed", "reviewed", "basis", "related")
 assert set(KEY_ORDER) == ENTRY_KEYS  # a new entry key must be placed here too
 
 
