@@ -108,7 +108,6 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.core.flow import Services
-    from bot.core.markup import to_plain
     from bot.knowledge.search import SearchIndex
     from handlers.qa import answer_question
 
@@ -121,23 +120,54 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
             print("htxbot ask: give a question, e.g. htxbot ask \"lập HTX cần bao nhiêu người\"", file=sys.stderr)
             return 2
         answer = answer_question(services, question)
-        print("\n\n".join(to_plain(r.text) for r in answer.replies))
+        print(_plain_answer(answer))
         return 0
+    contexts: dict[str, dict[str, Any] | None] = {}  # "user" of JSON lines → that conversation's context
     for line in sys.stdin:
-        question = line.rstrip("\n")
-        answer = answer_question(services, question)
-        entry = answer.entry if answer.answered else None
+        question, user = _ask_line(line.rstrip("\n"))
+        if user is None:
+            answer = answer_question(services, question)
+        else:
+            answer = answer_question(services, question, contexts.get(user))
+            contexts[user] = answer.context
+        entries = answer.entries if answer.answered else []
+        entry = entries[0] if entries else None
         row = {
             "question": question,
             "answered": answer.answered,
             "entry_id": entry.id if entry else None,
             "score": round(answer.score, 4),
-            "answer": "\n\n".join(to_plain(r.text) for r in answer.replies),
-            "sources": [s.cite() for s in entry.sources] if entry else [],
+            "answer": _plain_answer(answer),
+            "sources": [s.cite() for e in entries for s in e.sources],
         }
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _plain_answer(answer: Any) -> str:
+    """The replies as plain text; when the bot is not sure, the topics it offers, numbered as on Zalo."""
+    from bot.core.markup import to_plain
+    from bot.core.render import numbered_options
+
+    replies = answer.replies
+    if not answer.answered:
+        replies = [numbered_options(r) if any(b.payload.startswith("qa:e:") for b in r.buttons) else r
+                   for r in replies]
+    return "\n\n".join(to_plain(r.text) for r in replies)
+
+
+def _ask_line(line: str) -> tuple[str, str | None]:
+    """A plain question, or a JSON object {"q": question, "user": id}: turns of one user are one conversation."""
+    if line.lstrip().startswith("{"):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            return line, None
+        if isinstance(data, dict) and isinstance(data.get("q"), str):
+            user = data.get("user")
+            return data["q"], (str(user) if user is not None else None)
+    return line, None
 
 
 def cmd_kb(config: Config, args: argparse.Namespace) -> int:

@@ -77,6 +77,9 @@ _PAST = re.compile(
     r"luat nam 2012|luat 2012|nam 2012|23/2012|2012|nghi dinh 193|193/2013|151/2007|truoc nam 2024|"
     r"truoc 2024|truoc ngay 1 thang 7 nam 2024|truoc 1 thang 7 nam 2024|khi chua co luat moi)\b")
 _YEAR = re.compile(r"\bnam ((?:19|20)\d\d)\b")
+# "nghị định … năm 2019" names a document, not a time in the past.
+_DOCUMENT_BEFORE = re.compile(r"\b(nghi dinh|nd|thong tu|quyet dinh|nghi quyet|ket luan|chi thi|luat|van ban)\b"
+                              r"(\s+\S+){0,4}\s*$")
 _PAST_DATE = re.compile(r"\btruoc( ngay)? (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)\b")
 
 
@@ -89,7 +92,11 @@ def names_old_law(folded: str) -> bool:
         day, month, year = int(match.group(2)), int(match.group(3)), int(match.group(4))
         if (year, month, day) <= (2024, 7, 1):
             return True
-    return any(1990 <= int(y) <= 2023 for y in _YEAR.findall(text))
+    for match in _YEAR.finditer(text):
+        before = text[max(0, match.start() - 40):match.start()]
+        if 1990 <= int(match.group(1)) <= 2022 and not _DOCUMENT_BEFORE.search(before):
+            return True
+    return False
 
 
 # --- filler, several questions, long messages -----------------------------------------------------

@@ -31,7 +31,7 @@ AMBIGUITY_MARGIN = 0.015
 # unless the question names the old law or a past date; a phrasing that asks the same kind of thing
 # (how many, who, where, when …) as the question is preferred.
 OLD_LAW_PENALTY = 0.12
-OLD_LAW_BONUS = 0.05
+OLD_LAW_BONUS = 0.1
 SAME_ASK_BONUS = 0.03
 OTHER_ASK_PENALTY = 0.04
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
@@ -116,6 +116,7 @@ class SearchIndex:
         self._subject_names = [name for name, _ in subject_groups()]
         self._subjects_of: list[frozenset[int]] = []
         self._phrasing_subjects: list[frozenset[int]] = []
+        self._asked_subjects_of: list[frozenset[int]] = []
         self._asks_of: list[frozenset[str]] = []
         for i, entry in enumerate(self.entries):
             seen: set[str] = set()
@@ -140,6 +141,8 @@ class SearchIndex:
                 seen.update(toks)
             for t in seen:
                 df[t] += 1
+            first = len(self._phrasing_subjects) - len([q for q in entry.questions if search_tokens(q, self.lexicon)])
+            self._asked_subjects_of.append(frozenset().union(*self._phrasing_subjects[first:]))
             said = " ".join([*entry.questions, entry.answer, entry.today])
             self._subjects_of.append(self._entry_subjects(search_tokens(said, self.lexicon)))
             self._asks_of.append(frozenset(entry_asks))
@@ -159,6 +162,11 @@ class SearchIndex:
     def is_old(self, entry: Entry) -> bool:
         """An entry of the repealed 2012 law, or one whose `valid_to` has passed."""
         return entry.law == "2012" or (entry.valid_to is not None and entry.valid_to < self.today)
+
+    def known_share(self, toks: tuple[str, ...] | list[str]) -> float:
+        """The share of a question's syllables that the knowledge base uses at all."""
+        plain = [t for t in toks if "_" not in t]
+        return sum(t in self._idf for t in plain) / len(plain) if plain else 0.0
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, self._unknown_idf)
@@ -242,8 +250,11 @@ class SearchIndex:
             rank -= EXTRA_SUBJECT_PENALTY * min(2, extra)
             if rank > best.get(entry_index, (-1.0, 0.0, 0))[0]:
                 best[entry_index] = (rank, score, pi)
-        ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:limit]
+        ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:max(limit, 12)]
         ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None)
+        if doubt:
+            ranked = self._asked_first(toks, ranked, lexical)
+        ranked = ranked[:limit]
         hits = tuple(Hit(self.entries[i], round(sc, 4), self._phrasings[pi]) for i, (_, sc, pi) in ranked)
         return SearchResult(tuple(toks), hits, self.threshold, self.margin, doubt, old_law)
 
@@ -266,6 +277,22 @@ class SearchIndex:
             if self.entries[i].kind == "answer" and not self.missing_subjects(toks, i):
                 return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]], ()
         return ranked, self.missing_subjects(toks, ranked[0][0])
+
+    def _asked_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]],
+                     lexical: np.ndarray) -> list[tuple[int, tuple[float, float, int]]]:
+        """In doubt, the candidates to offer: entries whose phrasings ask about every subject of the question
+        (best lexical match first), then the rest as ranked."""
+        wanted = set(self.subjects(toks))
+        if not wanted:
+            return ranked
+        by_entry: dict[int, tuple[float, int]] = {}
+        for pi in np.argsort(-lexical)[:400].tolist():
+            i = int(self._owner[pi])
+            if self.entries[i].kind == "answer" and wanted <= self._asked_subjects_of[i] and i not in by_entry:
+                by_entry[i] = (float(lexical[pi]), pi)
+        asked = sorted(by_entry.items(), key=lambda kv: kv[1][0], reverse=True)[:3]
+        chosen = {i for i, _ in asked}
+        return [*[(i, (lx, lx, pi)) for i, (lx, pi) in asked], *[r for r in ranked if r[0] not in chosen]]
 
     def _adjust(self, entry_index: int, phrasing: int, q_asks: frozenset[str], old_law: bool) -> float:
         """Ranking adjustments: law version in force, and the kind of thing asked."""

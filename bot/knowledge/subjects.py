@@ -11,11 +11,12 @@ from __future__ import annotations
 
 SUBJECTS: tuple[str, ...] = (
     "giam doc | dieu hanh",
-    "dieu kien | tieu chuan | yeu cau",
+    "dieu kien | tieu chuan | yeu cau | tieu chi | dap ung",
     "cuoc hop | hop dinh ky | phien hop | hop",
     "dong ha",
     "kon tum",
-    "quang tri | quang binh",
+    "quang tri",
+    "quang binh",
     "chu tich",
     "hoi dong quan tri",
     "ban kiem soat | kiem soat vien",
@@ -67,7 +68,7 @@ SUBJECTS: tuple[str, ...] = (
     "chuyen doi",
     "tam ngung",
     "thu hoi",
-    "phan phoi | chia lai | chia loi nhuan | loi nhuan | thu nhap",
+    "phan phoi | chia lai | chia loi nhuan | loi nhuan | thu nhap | chia cho xa vien | chia cho thanh vien",
     "tai san chung khong chia | tai san khong chia",
     "quy chung khong chia",
     "dao tao | nguon nhan luc",
