@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.followup import organisation
 from bot.knowledge.model import Entry, KnowledgeBase
-from bot.knowledge.query import ask_types, names_old_law, rewrite_dates
+from bot.knowledge.query import ask_types, names_old_law, quick_fold, rewrite_dates
 from bot.knowledge.subjects import NOT_SUBJECTS, subject_groups
 from bot.text import Lexicon, bigrams, fold, tokens
 
@@ -121,6 +121,7 @@ class SearchIndex:
         for i, entry in enumerate(self.entries):
             seen: set[str] = set()
             entry_asks: set[str] = set()
+            first = len(self._phrasing_subjects)
             for q in entry.questions:
                 toks = search_tokens(q, self.lexicon)
                 if not toks:
@@ -141,10 +142,10 @@ class SearchIndex:
                 seen.update(toks)
             for t in seen:
                 df[t] += 1
-            first = len(self._phrasing_subjects) - len([q for q in entry.questions if search_tokens(q, self.lexicon)])
             self._asked_subjects_of.append(frozenset().union(*self._phrasing_subjects[first:]))
-            said = " ".join([*entry.questions, entry.answer, entry.today])
-            self._subjects_of.append(self._entry_subjects(search_tokens(said, self.lexicon)))
+            said = " ".join([entry.answer, entry.today])
+            self._subjects_of.append(self._asked_subjects_of[-1] | self._entry_subjects(
+                [part for t in quick_fold(said).split() for part in self.lexicon.expand(t)]))
             self._asks_of.append(frozenset(entry_asks))
         n = max(1, len(self.entries))
         self._idf = {t: math.log(1.0 + n / c) for t, c in df.items()}

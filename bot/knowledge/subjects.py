@@ -75,6 +75,8 @@ SUBJECTS: tuple[str, ...] = (
     "chuyen doi so | cong nghe",
     "xuc tien thuong mai | thi truong",
     "ha tang",
+    "bao hiem xa hoi | bhxh",
+    "bao hiem y te | bhyt",
     "bao hiem",
     "dat dai | tien thue dat",
     "tien luong | tra luong | thu lao | phu cap",
