@@ -36,9 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_parser("check", help="report every problem as file:line: message")
     stats = kb.add_parser("stats", help="entries by topic and law")
     stats.add_argument("--json", action="store_true")
-    ev = kb.add_parser("eval", help="accuracy on labelled questions (default: tests/labelled)")
+    ev = kb.add_parser("eval", help="accuracy on labelled questions (default: tests/labelled); also the JSON "
+                                    "held-out format (tests/heldout/*.json)")
     ev.add_argument("paths", nargs="*", default=["tests/labelled"])
     ev.add_argument("--quiet", action="store_true", help="only the summary")
+    ev.add_argument("--half", choices=["all", "even", "odd"], default="all",
+                    help="JSON sets: every other case only (tune on even, report odd)")
     unanswered = kb.add_parser("unanswered", help="questions the bot could not answer, most frequent first")
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
@@ -204,16 +207,27 @@ def cmd_kb(config: Config, args: argparse.Namespace) -> int:
 def _eval(config: Config, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.knowledge.evaluate import evaluate, load_cases
+    from bot.core.flow import Services
+    from bot.knowledge.evaluate import NOT_TUNED_ON, TUNED_ON, evaluate, load_cases
     from bot.knowledge.search import SearchIndex
+    from handlers.qa import answer_question
 
     kb = load_valid_knowledge(config.knowledge.path)
     index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
-    report = evaluate(index, load_cases([Path(p) for p in args.paths]))
-    if not args.quiet:
-        for miss in report.misses:
-            print(f"- {miss}")
-    print(report.summary())
+    services = Services(config=config, index=index)
+
+    def answerer(question: str, context: Any) -> tuple[bool, str, Any]:
+        answer = answer_question(services, question, context)
+        return answer.answered, _plain_answer(answer), answer.context
+
+    print("Content and search tuned on: " + "; ".join(TUNED_ON) + f". Not tuned on: {NOT_TUNED_ON}.")
+    for path in args.paths:
+        report = evaluate(index, load_cases([Path(path)], args.half), answerer)
+        if not args.quiet:
+            for miss in report.misses:
+                print(f"- {miss}")
+        half = f" [{args.half}]" if args.half != "all" else ""
+        print(f"{path}{half}: {report.summary()}")
     return 0
 
 
@@ -230,8 +244,10 @@ async def _unanswered(config: Config, limit: int) -> int:
         await db.close()
     if not rows:
         print("No unanswered questions logged yet.")
+    from bot.privacy import redact_personal
+
     for row in rows:
-        print(f"{row.count:5d}  {row.example}")
+        print(f"{row.count:5d}  {redact_personal(row.example)}")
     return 0
 
 

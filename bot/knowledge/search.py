@@ -33,7 +33,7 @@ AMBIGUITY_MARGIN = 0.015
 OLD_LAW_PENALTY = 0.12
 OLD_LAW_BONUS = 0.1
 SAME_ASK_BONUS = 0.03
-OTHER_ASK_PENALTY = 0.04
+OTHER_ASK_PENALTY = 0.0
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
 # be preferred to it.
 SUBJECT_MARGIN = 0.12
@@ -249,8 +249,14 @@ class SearchIndex:
             rank = score + self._adjust(entry_index, pi, q_asks, old_law)
             extra = len(self._phrasing_subjects[pi] - q_subjects)
             rank -= EXTRA_SUBJECT_PENALTY * min(2, extra)
-            if rank > best.get(entry_index, (-1.0, 0.0, 0))[0]:
+            # The entry ranks by its best-ranked phrasing and is as similar as its most similar one.
+            known = best.get(entry_index)
+            if known is None:
                 best[entry_index] = (rank, score, pi)
+            elif rank > known[0]:
+                best[entry_index] = (rank, max(score, known[1]), pi)
+            elif score > known[1]:
+                best[entry_index] = (known[0], score, known[2])
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:max(limit, 12)]
         ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None)
         if doubt:
@@ -263,21 +269,37 @@ class SearchIndex:
                     ) -> tuple[list[tuple[int, tuple[float, float, int]]], tuple[str, ...]]:
         """Put first the best entry that names every subject of the question (when close enough to the
         top); when none does, report what the top entry misses."""
-        if not ranked or ranked[0][1][1] < self.threshold or self.entries[ranked[0][0]].kind != "answer":
+        if not ranked:
             return ranked, ()
+        top_confident = ranked[0][1][1] >= self.threshold
+        if top_confident and self.entries[ranked[0][0]].kind != "answer":
+            return ranked, ()
+        if not top_confident:
+            return self._covering_first(toks, ranked), ()
         if not self.subjects(toks):
             if names_org:
                 return ranked, ()
             # A question that names nothing ("nộp ở đâu?") matched to a phrasing that names a subject: a guess.
             extra = self._phrasing_subjects[ranked[0][1][2]]
             return ranked, tuple(sorted(self._subject_names[g] for g in extra))
+        covering = self._covering_first(toks, ranked)
+        if covering is not ranked:
+            return covering, ()
+        return ranked, self.missing_subjects(toks, ranked[0][0])
+
+    def _covering_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]]
+                        ) -> list[tuple[int, tuple[float, float, int]]]:
+        """The ranking with the best confident answer entry that names every subject of the question put
+        first, when it ranks close enough to the top; else the ranking unchanged (the same list)."""
+        if not self.subjects(toks):
+            return ranked
         top_rank = ranked[0][1][0]
         for pos, (i, (rank, score, _)) in enumerate(ranked):
-            if rank < top_rank - SUBJECT_MARGIN or score < self.threshold:
+            if rank < top_rank - SUBJECT_MARGIN:
                 break
-            if self.entries[i].kind == "answer" and not self.missing_subjects(toks, i):
-                return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]], ()
-        return ranked, self.missing_subjects(toks, ranked[0][0])
+            if score >= self.threshold and self.entries[i].kind == "answer" and not self.missing_subjects(toks, i):
+                return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]] if pos else ranked
+        return ranked
 
     def _asked_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]],
                      lexical: np.ndarray) -> list[tuple[int, tuple[float, float, int]]]:
