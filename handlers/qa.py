@@ -38,6 +38,7 @@ TOPIC_LABELS = {
 # A question anchored in another field is still answered when it is this close to an entry's phrasing
 # (the knowledge base does have a few bank-loan rules for farmers and HTX).
 OTHER_FIELD_EXACT = 0.8
+OTHER_FIELD_NAMED = 0.65
 NUMBERS = ("1️⃣", "2️⃣", "3️⃣")
 ENGLISH_NOTE = ("🇬🇧 I answer in Vietnamese only, about cooperatives (HTX), cooperative groups (THT) and "
                 "their support policies.\n"
@@ -124,15 +125,17 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     result = index.search(question)
     best = result.best
     other = other_field(folded)
-    if other is not None and not (best is not None and best.entry.kind == "answer" and best.score >= OTHER_FIELD_EXACT):
+    if other is not None and not _asked_here(best, other):
         return _Resolved("decline", result, question=question, decline=index.kb.by_id().get(other))
-    if best is not None and best.entry.kind == "decline":
-        return _Resolved("decline", result, best, question, decline=best.entry)
     if context is not None and followup.is_fragment(folded) and index.known_share(result.query_tokens) >= 0.5:
         combined = followup.combine(str(context.get("words", "")), folded)
         joined = index.search(combined)
-        if joined.best is not None and joined.best.entry.kind == "answer":
+        declined = best is not None and best.entry.kind == "decline"
+        if (joined.best is not None and joined.best.entry.kind == "answer"
+                and not (declined and best is not None and best.score > joined.best.score)):
             return _Resolved("answer", joined, joined.best, question, followup.subject_words(combined))
+    if best is not None and best.entry.kind == "decline":
+        return _Resolved("decline", result, best, question, decline=best.entry)
     if best is not None:
         if best.entry.kind == "decline":
             return _Resolved("decline", result, best, question, decline=best.entry)
@@ -140,6 +143,15 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if result.doubt:
         return _Resolved("doubt", result, None, question)
     return _Resolved("unknown", result, None, question)
+
+
+def _asked_here(best: Hit | None, other: str) -> bool:
+    """A question naming another field that the knowledge base still answers: very close to a phrasing, or
+    close to a phrasing that names the same field ("vay ngân hàng không thế chấp" for farmers)."""
+    if best is None or best.entry.kind != "answer":
+        return False
+    return best.score >= OTHER_FIELD_EXACT or (best.score >= OTHER_FIELD_NAMED and
+                                                 other_field(fold(best.phrasing)) == other)
 
 
 def _single(services: Services, question: str, resolved: _Resolved) -> Answer:
@@ -227,6 +239,12 @@ def answer_question(services: Services, text: str, context: dict[str, Any] | Non
             return answer
     question = " ".join(p.text for p in sentences)[:MAX_QUESTION_CHARS] or message[:MAX_QUESTION_CHARS]
     resolved = _resolve(services, question, context)
+    if resolved.outcome != "answer" and len(sentences) > 1:
+        # Several sentences of which one is the question: answer that one.
+        alone = [(p, _resolve(services, p.text, context)) for p in sentences[:MAX_PARTS + 2]]
+        answered = [(p, r) for p, r in alone if r.outcome == "answer"]
+        if len(answered) == 1:
+            question, resolved = answered[0][0].text, answered[0][1]
     if resolved.outcome == "unknown" and question != message[:MAX_QUESTION_CHARS]:
         whole = _resolve(services, message[:MAX_QUESTION_CHARS], context)
         if whole.outcome != "unknown":

@@ -14,7 +14,7 @@ from typing import Any
 CONTEXT_TTL_SECONDS = 30 * 60
 CONTEXT_KEY = "qa_context"
 
-_MARKER_START = re.compile(r"^(va|the|vay|con|the con|vay con|con neu|neu|the thi|vay thi|con ve|con voi)\b")
+_MARKER_START = re.compile(r"^(the con|vay con|con neu|the thi|vay thi|con ve|con voi|va|the|vay|con|neu)\b")
 _MARKER_END = re.compile(r"\b(thi sao|thi the nao|thi ra sao|the nao|thi sao a|sao a|thi sao nhi)\s*$")
 # Organisations a question can be about: a follow-up naming another one swaps it in.
 _ORGANISATIONS = (
@@ -88,7 +88,8 @@ def fresh(context: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
         at = float(context.get("at", 0))
     except (TypeError, ValueError):
         return None
-    return context if 0 <= now - at <= CONTEXT_TTL_SECONDS else None
+    # A clock set back (another worker, a time sync) must not make a fresh context look stale.
+    return context if abs(now - at) <= CONTEXT_TTL_SECONDS else None
 
 
 def new_context(words: str, entry_ids: list[str], now: float) -> dict[str, Any]:

@@ -93,7 +93,7 @@ _PAST_DATE = re.compile(r"\btruoc( ngay)? (\d{1,2}) thang (\d{1,2}) nam ((?:19|2
 
 def names_old_law(folded: str) -> bool:
     """The question is about the repealed 2012 law or a time before 1/7/2024."""
-    text = rewrite_dates(folded)
+    text = " ".join(rewrite_dates(folded).split())
     if _PAST.search(text):
         return True
     for match in _PAST_DATE.finditer(text):
@@ -112,7 +112,8 @@ def names_old_law(folded: str) -> bool:
 _GREETING = re.compile(
     r"^\s*((xin )?chao|hello|hi|alo|da|vang|ad|admin|anh chi|cac anh chi|moi nguoi|ban|bot|em|chi|anh|"
     r"oi|a|uh|um|cho (em|minh|toi|chau|con|tui|hoi) hoi|cho hoi|xin hoi|em muon hoi|minh muon hoi|"
-    r"toi muon hoi|(em|minh|toi) (co|xin) (1|mot) cau hoi|hoi chut|hoi xiu|hoi ty|cho em hoi chut|"
+    r"toi muon hoi|muon hoi( la)?|hoi la|(em|minh|toi) (co|xin) (1|mot) cau hoi|hoi chut|hoi xiu|"
+    r"hoi ty|cho em hoi chut|"
     r"nho|nho ad|giup (em|minh|toi)|tu van giup( (em|minh|toi))?|lam on)\b[\s,:.!-]*")
 _THANKS = re.compile(r"\b(cam on|cam ong|thanks|thank you|tks|thank|tran trong|xin cam on)\b")
 # Words that make a sentence a question (besides "?").
@@ -167,6 +168,9 @@ def question_sentences(text: str) -> list[Part]:
     """The sentences that ask something; personal context and filler around them are left out.
     When no sentence looks like a question, every sentence is kept (a bare "vốn điều lệ")."""
     parts = sentences(text)
+    marked = [p for p in parts if "?" in p.folded]
+    if marked:  # who writes question marks writes them on every question
+        return marked
     asked = [p for p in parts if is_question(p.folded)]
     return asked or parts
 
@@ -246,6 +250,9 @@ ENGLISH_TERMS: tuple[tuple[str, str], ...] = (
 )
 
 
+_ENGLISH_ASKING = frozenset({"bao nhieu", "toi thieu", "toi da", "o dau", "khi nao", "la gi", "ai", "can", "nguoi"})
+
+
 def is_english(text: str) -> bool:
     """Mostly English words and no Vietnamese diacritics."""
     if _VIETNAMESE_MARKS.search(text):
@@ -265,4 +272,6 @@ def english_to_vietnamese(text: str) -> str:
         for match in re.finditer(rf"\b{re.escape(english)}\b", lowered):
             found.append((match.start(), vietnamese))
             lowered = lowered[:match.start()] + " " * (match.end() - match.start()) + lowered[match.end():]
+    if not any(v not in _ENGLISH_ASKING for _, v in found):
+        return ""  # only question words: nothing of the bot's subjects was asked
     return " ".join(v for _, v in sorted(found))
