@@ -22,7 +22,6 @@ from bot.knowledge.query import (
 )
 from bot.knowledge.search import Hit, SearchResult
 from bot.privacy import redact_personal
-from bot.storage.repo.questions import log_question
 from bot.text import clean, fold, has_letters
 from handlers.answers import answer_body, format_answer, short_label, source_line
 
@@ -308,6 +307,8 @@ class QAFlow:
         return await self._ask(turn, turn.incoming.text)
 
     async def _ask(self, turn: Turn, text: str) -> list[Reply]:
+        from bot.storage.repo.questions import log_question  # the database layer only where it is used
+
         keeps_context = not turn.state.flow
         context = turn.state.data.get(followup.CONTEXT_KEY) if keeps_context else None
         answer = answer_question(turn.services, text, context)
