@@ -21,7 +21,6 @@ from bot.knowledge.query import (
     split_clauses,
 )
 from bot.knowledge.search import Hit, SearchResult
-from bot.privacy import redact_personal
 from bot.text import clean, fold, has_letters
 from handlers.answers import answer_body, format_answer, short_label, source_line
 
@@ -318,8 +317,8 @@ class QAFlow:
             else:
                 turn.state.data.pop(followup.CONTEXT_KEY, None)
         entry_id = answer.entry.id if answer.entry else None
-        await log_question(turn.db, turn.incoming.channel, turn.incoming.user_id, redact_personal(clean(text)),
-                           redact_personal(answer.normalised), entry_id, answer.score, answer.answered)
+        await log_question(turn.db, turn.incoming.channel, turn.incoming.user_id, clean(text), answer.normalised,
+                           entry_id, answer.score, answer.answered)
         return answer.replies
 
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
