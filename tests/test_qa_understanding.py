@@ -35,7 +35,8 @@ def test_a_date_becomes_words_and_a_document_number_stays() -> None:
     ("luật cũ quy định thế nào", True), ("theo luật 2012 thì sao", True), ("HTX em đăng ký năm 2018", True),
     ("trước 1/7/2024 cần mấy người", True), ("trước đây đăng ký ở đâu", True),
     ("luật HTX năm 2023 có hiệu lực khi nào", False), ("nghị định về tổ hợp tác năm 2019", False),
-    ("trước 1/7/2025 nộp hồ sơ ở đâu", False), ("lập htx cần mấy người", False),
+    ("trước 1/7/2025 nộp hồ sơ ở đâu", True), ("từ 1/7/2025 nộp hồ sơ ở đâu", False),
+    ("lập htx cần mấy người", False),
 ])
 def test_the_old_law_is_named_only_by_old_law_words_or_past_dates(question: str, old: bool) -> None:
     assert names_old_law(fold(question)) is old

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from bot.text import fold
 
@@ -96,9 +97,10 @@ def names_old_law(folded: str) -> bool:
     text = " ".join(rewrite_dates(folded).split())
     if _PAST.search(text):
         return True
+    today = date.today()
     for match in _PAST_DATE.finditer(text):
         day, month, year = int(match.group(2)), int(match.group(3)), int(match.group(4))
-        if (year, month, day) <= (2024, 7, 1):
+        if (year, month, day) <= (today.year, today.month, today.day):  # "trước 1/7/2025": how it was then
             return True
     for match in _YEAR.finditer(text):
         before = text[max(0, match.start() - 40):match.start()]

@@ -291,13 +291,17 @@ class SearchIndex:
                         ) -> list[tuple[int, tuple[float, float, int]]]:
         """The ranking with the best confident answer entry that names every subject of the question put
         first, when it ranks close enough to the top; else the ranking unchanged (the same list)."""
-        if not self.subjects(toks):
+        wanted = set(self.subjects(toks))
+        if not wanted:
             return ranked
         top_rank = ranked[0][1][0]
+        # What the top entry lacks must be what another entry's phrasings ask about, not a word of its answer.
+        lacking = wanted - self._subjects_of[ranked[0][0]]
         for pos, (i, (rank, score, _)) in enumerate(ranked):
             if rank < top_rank - SUBJECT_MARGIN:
                 break
-            if score >= self.threshold and self.entries[i].kind == "answer" and not self.missing_subjects(toks, i):
+            covers = wanted <= self._subjects_of[i] and lacking <= self._asked_subjects_of[i]
+            if score >= self.threshold and self.entries[i].kind == "answer" and covers:
                 return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]] if pos else ranked
         return ranked
 

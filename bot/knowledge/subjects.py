@@ -33,7 +33,8 @@ SUBJECTS: tuple[str, ...] = (
     "doanh nghiep | cong ty",
     "ho gia dinh",
     "phap nhan",
-    "nuoc ngoai",
+    "nuoc ngoai | nguoi nuoc ngoai | ngoai quoc | viet kieu | nguoi han | han quoc | nguoi nhat | nhat ban | "
+    "trung quoc | nguoi trung | dai loan | quoc tich",
     "thanh vien lien ket",
     "rut von | tra lai von | rut khoi | ra khoi | tra lai phan von | hoan tra von",
     "chuyen nhuong",
