@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.flow import MENU_BUTTON, Services, Turn
@@ -316,6 +316,10 @@ class QAFlow:
                 turn.state.data[followup.CONTEXT_KEY] = answer.context
             else:
                 turn.state.data.pop(followup.CONTEXT_KEY, None)
+        start = turn.services.flows.get("start")
+        if not answer.answered and answer.replies and answer.replies[0].text.startswith(ENGLISH_NOTE) and start:
+            # Not understood in English: the note with the whole menu under it.
+            answer.replies = [replace(answer.replies[0], buttons=start.menu_buttons(turn))]  # type: ignore[attr-defined]
         entry_id = answer.entry.id if answer.entry else None
         await log_question(turn.db, turn.incoming.channel, turn.incoming.user_id, clean(text), answer.normalised,
                            entry_id, answer.score, answer.answered)

@@ -92,7 +92,6 @@ SUBJECTS: tuple[str, ...] = (
     "xu phat",
     "ky luat",
     "thoi han | han chot",
-    "hieu luc",
     "lai suat sau dau tu",
 )
 
