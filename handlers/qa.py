@@ -129,8 +129,13 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
         combined = followup.combine(str(context.get("words", "")), folded)
         joined = index.search(combined)
         declined = best is not None and best.entry.kind == "decline"
+        alone_fits = (best is not None and best.entry.kind == "answer"
+                      and index.asks_about(best.entry, result.query_tokens))
         if (joined.best is not None and joined.best.entry.kind == "answer"
-                and not (declined and best is not None and best.score > joined.best.score)):
+                and not (declined and best is not None and best.score > joined.best.score)
+                and (index.asks_about(joined.best.entry, result.query_tokens) or not alone_fits)):
+            # Read in context, unless the context pulls away from what the fragment itself names
+            # ("… thuế TNDN?" then "lệ phí môn bài thì sao?") while the fragment alone is clear.
             return _Resolved("answer", joined, joined.best, question, followup.subject_words(combined))
     if best is not None and best.entry.kind == "decline":
         return _Resolved("decline", result, best, question, decline=best.entry)

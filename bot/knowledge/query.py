@@ -112,8 +112,9 @@ def names_old_law(folded: str) -> bool:
 # --- filler, several questions, long messages -----------------------------------------------------
 
 _GREETING = re.compile(
-    r"^\s*((xin )?chao|hello|hi|alo|da|vang|ad|admin|anh chi|cac anh chi|moi nguoi|ban|bot|em|chi|anh|"
-    r"oi|a|uh|um|cho (em|minh|toi|chau|con|tui|hoi) hoi|cho hoi|xin hoi|em muon hoi|minh muon hoi|"
+    r"^\s*((xin )?chao( (ban|ad|admin|anh chi|anh|chi|em|moi nguoi))?|hello|hi|alo|da|vang|"
+    r"(ad|admin|anh chi|cac anh chi|moi nguoi|ban|bot|em|chi|anh)\s*(oi|,|!)|"
+    r"uh|um|cho (em|minh|toi|chau|con|tui|hoi) hoi|cho hoi|xin hoi|em muon hoi|minh muon hoi|"
     r"toi muon hoi|muon hoi( la)?|hoi la|(em|minh|toi) (co|xin) (1|mot) cau hoi|hoi chut|hoi xiu|"
     r"hoi ty|cho em hoi chut|"
     r"nho|nho ad|giup (em|minh|toi)|tu van giup( (em|minh|toi))?|lam on)\b[\s,:.!-]*")

@@ -36,7 +36,7 @@ SAME_ASK_BONUS = 0.03
 OTHER_ASK_PENALTY = 0.0
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
 # be preferred to it.
-SUBJECT_MARGIN = 0.12
+SUBJECT_MARGIN = 0.06
 # A phrasing that names a subject the question does not ("cuộc họp HĐQT cần bao nhiêu thành viên dự" for
 # "HĐQT có bao nhiêu thành viên") asks something else: its rank drops by this much per such subject.
 EXTRA_SUBJECT_PENALTY = 0.1
@@ -159,6 +159,7 @@ class SearchIndex:
         self._bi_post = {b: np.array(v, dtype=np.int64) for b, v in bi_post.items()}
         self._vocab = sorted(self._idf)
         self._old = [self.is_old(e) for e in self.entries]
+        self._position = {e.id: i for i, e in enumerate(self.entries)}
 
     def is_old(self, entry: Entry) -> bool:
         """An entry of the repealed 2012 law, or one whose `valid_to` has passed."""
@@ -201,6 +202,11 @@ class SearchIndex:
                     found.append(g)
                 text = text.replace(alt, " # ")
         return found
+
+    def asks_about(self, entry: Entry, toks: list[str] | tuple[str, ...]) -> bool:
+        """The entry's phrasings ask about every subject these tokens name."""
+        position = self._position.get(entry.id)
+        return position is not None and set(self.subjects(toks)) <= self._asked_subjects_of[position]
 
     def missing_subjects(self, toks: list[str] | tuple[str, ...], entry_index: int) -> tuple[str, ...]:
         """Subjects the question names that the entry never mentions."""
@@ -297,10 +303,11 @@ class SearchIndex:
         top_rank = ranked[0][1][0]
         # What the top entry lacks must be what another entry's phrasings ask about, not a word of its answer.
         lacking = wanted - self._subjects_of[ranked[0][0]]
-        for pos, (i, (rank, score, _)) in enumerate(ranked):
+        for pos, (i, (rank, score, pi)) in enumerate(ranked):
             if rank < top_rank - SUBJECT_MARGIN:
                 break
-            covers = wanted <= self._subjects_of[i] and lacking <= self._asked_subjects_of[i]
+            covers = (wanted <= self._subjects_of[i] and lacking <= self._asked_subjects_of[i]
+                      and (pos == 0 or self._phrasing_subjects[pi] <= wanted))
             if score >= self.threshold and self.entries[i].kind == "answer" and covers:
                 return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]] if pos else ranked
         return ranked

@@ -54,6 +54,7 @@ SUBJECTS: tuple[str, ...] = (
     "giay chung nhan",
     "con dau",
     "dat ten | ten",
+    "thay doi | doi ten | doi dia chi | dang ky thay doi | diem moi | sua doi",
     "tru so | dia chi",
     "chi nhanh | van phong dai dien | dia diem kinh doanh",
     "dieu le",
