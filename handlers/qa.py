@@ -16,6 +16,7 @@ from bot.knowledge.query import (
     asks_yes_no,
     english_to_vietnamese,
     is_english,
+    law_time,
     other_field,
     question_sentences,
     split_clauses,
@@ -128,6 +129,11 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if context is not None and followup.is_fragment(folded) and index.known_share(result.query_tokens) >= 0.5:
         combined = followup.combine(str(context.get("words", "")), folded)
         joined = index.search(combined)
+        if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
+            old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
+                        and h.score >= joined.threshold), None)
+            if old is not None:
+                return _Resolved("answer", joined, old, question, followup.subject_words(combined))
         declined = best is not None and best.entry.kind == "decline"
         alone_fits = (best is not None and best.entry.kind == "answer"
                       and index.asks_about(best.entry, result.query_tokens))

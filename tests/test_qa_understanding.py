@@ -15,6 +15,7 @@ from bot.knowledge import followup
 from bot.knowledge.query import (
     asks_yes_no,
     is_english,
+    law_time,
     names_old_law,
     other_field,
     question_sentences,
@@ -32,14 +33,14 @@ def test_a_date_becomes_words_and_a_document_number_stays() -> None:
 
 
 @pytest.mark.parametrize("question, old", [
-    ("luật cũ quy định thế nào", True), ("theo luật 2012 thì sao", True), ("HTX em đăng ký năm 2018", True),
-    ("trước 1/7/2024 cần mấy người", True), ("trước đây đăng ký ở đâu", True),
-    ("luật HTX năm 2023 có hiệu lực khi nào", False), ("nghị định về tổ hợp tác năm 2019", False),
-    ("trước 1/7/2025 nộp hồ sơ ở đâu", True), ("từ 1/7/2025 nộp hồ sơ ở đâu", False),
-    ("lập htx cần mấy người", False),
+    ("luật cũ quy định thế nào", "old"), ("theo luật 2012 thì sao", "old"), ("trước đây đăng ký ở đâu", "old"),
+    ("trước 1/7/2024 cần mấy người", "old"), ("HTX em đăng ký năm 2018", "past"),
+    ("trước 1/7/2025 nộp hồ sơ ở đâu", "past"), ("luật HTX năm 2023 có hiệu lực khi nào", ""),
+    ("nghị định về tổ hợp tác năm 2019", ""), ("từ 1/7/2025 nộp hồ sơ ở đâu", ""), ("lập htx cần mấy người", ""),
 ])
-def test_the_old_law_is_named_only_by_old_law_words_or_past_dates(question: str, old: bool) -> None:
-    assert names_old_law(fold(question)) is old
+def test_the_old_law_is_named_only_by_old_law_words_or_dates_before_the_change(question: str, old: str) -> None:
+    assert law_time(fold(question)) == old
+    assert names_old_law(fold(question)) is (old == "old")
 
 
 def test_yes_no_questions() -> None:

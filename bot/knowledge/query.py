@@ -92,21 +92,31 @@ _DOCUMENT_BEFORE = re.compile(r"\b(nghi dinh|nd|thong tu|quyet dinh|nghi quyet|k
 _PAST_DATE = re.compile(r"\btruoc( ngay)? (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)\b")
 
 
-def names_old_law(folded: str) -> bool:
-    """The question is about the repealed 2012 law or a time before 1/7/2024."""
+def law_time(folded: str) -> str:
+    """Which law a question is about: "old" when it names the repealed law or a time before 1/7/2024
+    ("luật cũ", "2012", "trước đây", "trước 1/7/2024"); "past" when it only names an earlier year or date
+    ("HTX em lập năm 2018", "trước 1/7/2025": maybe how it was, maybe what to do now); else ""."""
     text = " ".join(rewrite_dates(folded).split())
     if _PAST.search(text):
-        return True
+        return "old"
+    found = ""
     today = date.today()
     for match in _PAST_DATE.finditer(text):
-        day, month, year = int(match.group(2)), int(match.group(3)), int(match.group(4))
-        if (year, month, day) <= (today.year, today.month, today.day):  # "trước 1/7/2025": how it was then
-            return True
+        when = (int(match.group(4)), int(match.group(3)), int(match.group(2)))
+        if when <= (2024, 7, 1):
+            return "old"
+        if when <= (today.year, today.month, today.day):
+            found = "past"
     for match in _YEAR.finditer(text):
         before = text[max(0, match.start() - 40):match.start()]
         if 1990 <= int(match.group(1)) <= 2022 and not _DOCUMENT_BEFORE.search(before):
-            return True
-    return False
+            found = "past"
+    return found
+
+
+def names_old_law(folded: str) -> bool:
+    """The question names the repealed 2012 law or a time before 1/7/2024."""
+    return law_time(folded) == "old"
 
 
 # --- filler, several questions, long messages -----------------------------------------------------
@@ -229,11 +239,15 @@ def other_field(folded: str) -> str | None:
 
 # --- English ------------------------------------------------------------------------------------
 
+# English words that are not also Vietnamese syllables typed without marks ("to", "can", "do", "the", "an"
+# are "tổ", "cần", "do", "thế", "ăn"): an unaccented Vietnamese question must never look English.
 _ENGLISH_WORDS_TEXT = (
-    "the is are what how many much does do can i my we our a an of to for in on with cooperative "
-    "cooperatives coop co-op group groups member members need needs register registration who when where "
-    "which why law company please hello hi thanks you your about minimum maximum capital should must "
-    "there their be it this that and or fee fees tax support loan loans fund board director years")
+    "is are what how many much does my we our of for with cooperative cooperatives coop co-op group groups "
+    "member members need needs register registration who when where which why law company please hello "
+    "thanks you your about minimum maximum capital should must there their this and fee fees tax support "
+    "loan loans fund board director years year want would could tell weather today people documents document "
+    "have has get set up any"
+)
 _ENGLISH_WORDS = frozenset(_ENGLISH_WORDS_TEXT.split())
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
                                re.IGNORECASE)

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.followup import organisation
 from bot.knowledge.model import Entry, KnowledgeBase
-from bot.knowledge.query import ask_types, names_old_law, quick_fold, rewrite_dates
+from bot.knowledge.query import ask_types, law_time, quick_fold, rewrite_dates
 from bot.knowledge.subjects import NOT_SUBJECTS, subject_groups
 from bot.text import Lexicon, bigrams, fold, tokens
 
@@ -30,8 +30,8 @@ AMBIGUITY_MARGIN = 0.015
 # Ranking only (scores shown stay the similarity): an entry of the repealed law gives way to one in force
 # unless the question names the old law or a past date; a phrasing that asks the same kind of thing
 # (how many, who, where, when …) as the question is preferred.
-OLD_LAW_PENALTY = 0.12
-OLD_LAW_BONUS = 0.1
+OLD_LAW_PENALTY = 0.08
+OLD_LAW_BONUS = 0.0
 SAME_ASK_BONUS = 0.03
 OTHER_ASK_PENALTY = 0.0
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
@@ -215,7 +215,8 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         folded = fold(query)
-        old_law = names_old_law(folded)
+        when = law_time(folded)
+        old_law = when == "old"
         toks = self.correct(search_tokens(query, self.lexicon))
         empty = SearchResult(tuple(toks), (), self.threshold, self.margin, (), old_law)
         if not toks or not self._texts:
@@ -252,7 +253,7 @@ class SearchIndex:
                 continue
             score = float(lexical[pi]) + 0.2 * fuzz.token_sort_ratio(q_text, self._texts[pi]) / 100.0
             entry_index = int(self._owner[pi])
-            rank = score + self._adjust(entry_index, pi, q_asks, old_law)
+            rank = score + self._adjust(entry_index, pi, q_asks, when)
             extra = len(self._phrasing_subjects[pi] - q_subjects)
             rank -= EXTRA_SUBJECT_PENALTY * min(2, extra)
             # The entry ranks by its best-ranked phrasing and is as similar as its most similar one.
@@ -328,11 +329,12 @@ class SearchIndex:
         chosen = {i for i, _ in asked}
         return [*[(i, (lx, lx, pi)) for i, (lx, pi) in asked], *[r for r in ranked if r[0] not in chosen]]
 
-    def _adjust(self, entry_index: int, phrasing: int, q_asks: frozenset[str], old_law: bool) -> float:
+    def _adjust(self, entry_index: int, phrasing: int, q_asks: frozenset[str], when: str) -> float:
         """Ranking adjustments: law version in force, and the kind of thing asked."""
         adjust = 0.0
         if self._old[entry_index]:
-            adjust += OLD_LAW_BONUS if old_law else -OLD_LAW_PENALTY
+            # An earlier year alone ("lập năm 2018") may ask what applies now: neither pushed up nor down.
+            adjust += OLD_LAW_BONUS if when == "old" else 0.0 if when == "past" else -OLD_LAW_PENALTY
         specific = q_asks - {"what", "yes-no", "how"}
         if specific and self.entries[entry_index].kind != "answer":
             adjust += SAME_ASK_BONUS  # a recognised out-of-scope intent is never pushed down by how it is asked
