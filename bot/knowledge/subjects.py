@@ -58,6 +58,7 @@ SUBJECTS: tuple[str, ...] = (
     "tru so | dia chi",
     "chi nhanh | van phong dai dien | dia diem kinh doanh",
     "dieu le",
+    "thong tu",
     "nhiem ky",
     "bieu quyet | phieu bau | phieu",
     "bau | bau cu",
