@@ -115,3 +115,34 @@ def test_ask_json_lines_of_one_user_are_a_conversation_and_plain_lines_stay_alon
     assert rows[2]["entry_id"] == "noi-nop-ho-so-dang-ky-htx"  # read after user a's dossier question
     assert rows[3]["entry_id"] == "so-thanh-vien-toi-thieu-to-hop-tac"  # user b's context, not a's
     assert not rows[4]["answered"] and "1. " in rows[4]["answer"]  # alone: topics offered, numbered
+
+
+def _cli(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HTXBOT_KNOWLEDGE__PATH": str(ROOT / "knowledge"),
+           "HTXBOT_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    env.pop("HTXBOT_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+
+
+def test_kb_eval_reads_the_held_out_format_with_conversations_and_names_the_tuning_sets(tmp_path: Path) -> None:
+    cases = [
+        {"q": "lập htx cần mấy người", "expect": ["\\b0?5\\b"]},
+        {"q": "giá vàng hôm nay", "oos": True},
+        {"conv": [{"q": "hồ sơ đăng ký htx gồm những gì", "expect": ["giay de nghi"]},
+                  {"q": "nộp ở đâu?", "expect": ["ubnd xa"]}]},
+    ]
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    run = _cli(["kb", "eval", str(path)], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "tuned on: tests/labelled" in run.stdout
+    assert "in-scope correct 3/3" in run.stdout and "follow-up turns correct 1/1" in run.stdout
+    assert "out-of-scope answered 0/1" in run.stdout
+
+
+def test_kb_unanswered_never_shows_personal_numbers(tmp_path: Path) -> None:
+    _cli(["chat"], tmp_path, "giá vàng hôm nay, số tôi 0912345678\n")
+    run = _cli(["kb", "unanswered"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "giá vàng" in run.stdout and "0912345678" not in run.stdout
