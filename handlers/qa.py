@@ -129,11 +129,14 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if context is not None and followup.is_fragment(folded) and index.known_share(result.query_tokens) >= 0.5:
         combined = followup.combine(str(context.get("words", "")), folded)
         joined = index.search(combined)
+        own_subject = bool(index.subjects(result.query_tokens))
+        words = (followup.refocus(str(context.get("words", "")), folded) if own_subject
+                 else followup.subject_words(combined))
         if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
             old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
                         and h.score >= joined.threshold), None)
             if old is not None:
-                return _Resolved("answer", joined, old, question, followup.subject_words(combined))
+                return _Resolved("answer", joined, old, question, words)
         declined = best is not None and best.entry.kind == "decline"
         alone_fits = (best is not None and best.entry.kind == "answer"
                       and index.asks_about(best.entry, result.query_tokens))
@@ -142,7 +145,7 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
                 and (index.asks_about(joined.best.entry, result.query_tokens) or not alone_fits)):
             # Read in context, unless the context pulls away from what the fragment itself names
             # ("… thuế TNDN?" then "lệ phí môn bài thì sao?") while the fragment alone is clear.
-            return _Resolved("answer", joined, joined.best, question, followup.subject_words(combined))
+            return _Resolved("answer", joined, joined.best, question, words)
     if best is not None and best.entry.kind == "decline":
         return _Resolved("decline", result, best, question, decline=best.entry)
     if best is not None:

@@ -24,8 +24,8 @@ _ORGANISATIONS = (
 )
 # How a question asks, and particles: left out of the words carried to the next question.
 _ASKING = re.compile(
-    r"\b(bao nhieu|may|gi|nao|the nao|nhu the nao|ra sao|ai|o dau|dau|khi nao|bao gio|bao lau|la gi|"
-    r"khong|ko|k|chua|co|duoc|phai|can|cho em hoi|cho hoi|a|vay|nhi|nhe|ha|thi|sao|con|the|la|"
+    r"\b(bao nhieu|may|gi|nao|the nao|nhu the nao|ra sao|ai|o dau|dau a|khi nao|bao gio|bao lau|la gi|"
+    r"khong|ko|k|chua|co|duoc|phai|can|cho em hoi|cho hoi|a|vay|nhi|nhe|ha|thi|sao|la|"
     r"co the|hay khong|duoc khong|gom|nhung|cua|theo)\b")
 _MAX_FRAGMENT_WORDS = 6
 _MAX_CARRIED_WORDS = 12
@@ -62,8 +62,8 @@ def is_fragment(folded: str) -> bool:
 
 def subject_words(folded: str) -> str:
     """The words of a question that say what it is about (how it asks and particles removed)."""
-    text = _ASKING.sub(" ", _words(folded))
-    return " ".join(text.split()[:_MAX_CARRIED_WORDS])
+    text = _ASKING.sub(" ", _words(_MARKER_END.sub(" ", _MARKER_START.sub(" ", _words(folded)))))
+    return " ".join(text.split()[-_MAX_CARRIED_WORDS:])
 
 
 def combine(context_words: str, fragment_folded: str) -> str:
@@ -78,6 +78,17 @@ def combine(context_words: str, fragment_folded: str) -> str:
             carried = pattern.sub(" ", carried)
         carried = " ".join(carried.split())
     return f"{carried} {fragment}".strip()
+
+
+def refocus(context_words: str, fragment_folded: str) -> str:
+    """The words to carry on after a follow-up that named its own subject ("thủ tục giải thể thế nào"):
+    that subject, with the organisation of the conversation when the fragment names none."""
+    own = subject_words(fragment_folded)
+    if organisation(own) is None:
+        named = organisation(context_words)
+        if named:
+            own = f"{named} {own}"
+    return own
 
 
 def fresh(context: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
