@@ -127,34 +127,41 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if other is not None and not _asked_here(best, other):
         return _Resolved("decline", result, question=question, decline=index.kb.by_id().get(other))
     if context is not None and followup.is_fragment(folded) and index.known_share(result.query_tokens) >= 0.5:
-        combined = followup.combine(str(context.get("words", "")), folded)
-        joined = index.search(combined)
-        own_subject = bool(index.subjects(result.query_tokens))
-        words = (followup.refocus(str(context.get("words", "")), folded) if own_subject
-                 else followup.subject_words(combined))
-        if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
-            old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
-                        and h.score >= joined.threshold), None)
-            if old is not None:
-                return _Resolved("answer", joined, old, question, words)
-        declined = best is not None and best.entry.kind == "decline"
-        alone_fits = (best is not None and best.entry.kind == "answer"
-                      and index.asks_about(best.entry, result.query_tokens))
-        if (joined.best is not None and joined.best.entry.kind == "answer"
-                and not (declined and best is not None and best.score > joined.best.score)
-                and (index.asks_about(joined.best.entry, result.query_tokens) or not alone_fits)):
-            # Read in context, unless the context pulls away from what the fragment itself names
-            # ("… thuế TNDN?" then "lệ phí môn bài thì sao?") while the fragment alone is clear.
-            return _Resolved("answer", joined, joined.best, question, words)
+        in_context = _in_context(services, question, folded, result, context)
+        if in_context is not None:
+            return in_context
     if best is not None and best.entry.kind == "decline":
         return _Resolved("decline", result, best, question, decline=best.entry)
     if best is not None:
-        if best.entry.kind == "decline":
-            return _Resolved("decline", result, best, question, decline=best.entry)
         return _Resolved("answer", result, best, question, followup.subject_words(folded))
     if result.doubt:
         return _Resolved("doubt", result, None, question)
     return _Resolved("unknown", result, None, question)
+
+
+def _in_context(services: Services, question: str, folded: str, alone: SearchResult,
+                context: dict[str, Any]) -> _Resolved | None:
+    """A fragment searched with the subject words of the conversation; None when that does not fit."""
+    index = services.index
+    carried = str(context.get("words", ""))
+    combined = followup.combine(carried, folded)
+    joined = index.search(combined)
+    words = (followup.refocus(carried, folded) if index.subjects(alone.query_tokens)
+             else followup.subject_words(combined))
+    if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
+        old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
+                    and h.score >= joined.threshold), None)
+        if old is not None:
+            return _Resolved("answer", joined, old, question, words)
+    found, best = joined.best, alone.best
+    if found is None or found.entry.kind != "answer":
+        return None
+    if best is not None and best.entry.kind == "decline" and best.score > found.score:
+        return None  # "giá vàng hôm nay" stays declined whatever was asked before
+    alone_fits = best is not None and best.entry.kind == "answer" and index.asks_about(best.entry, alone.query_tokens)
+    if alone_fits and not index.asks_about(found.entry, alone.query_tokens):
+        return None  # the context pulls away from what the fragment itself names ("lệ phí môn bài thì sao?")
+    return _Resolved("answer", joined, found, question, words)
 
 
 def _asked_here(best: Hit | None, other: str) -> bool:
