@@ -13,6 +13,7 @@ from bot.knowledge.model import TOPICS, Entry
 from bot.knowledge.query import (
     MAX_PARTS,
     Part,
+    ask_types,
     asks_yes_no,
     english_to_vietnamese,
     is_english,
@@ -38,6 +39,8 @@ TOPIC_LABELS = {
 # (the knowledge base does have a few bank-loan rules for farmers and HTX).
 OTHER_FIELD_EXACT = 0.8
 OTHER_FIELD_NAMED = 0.65
+# A follow-up asking another kind of thing may take an entry this much less similar than the one just given.
+NEW_ASK_MARGIN = 0.08
 NUMBERS = ("1️⃣", "2️⃣", "3️⃣")
 ENGLISH_NOTE = ("🇬🇧 I answer in Vietnamese only, about cooperatives (HTX), cooperative groups (THT) and "
                 "their support policies.\n"
@@ -161,7 +164,20 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
     alone_fits = best is not None and best.entry.kind == "answer" and index.asks_about(best.entry, alone.query_tokens)
     if alone_fits and not index.asks_about(found.entry, alone.query_tokens):
         return None  # the context pulls away from what the fragment itself names ("lệ phí môn bài thì sao?")
-    return _Resolved("answer", joined, found, question, words)
+    return _Resolved("answer", joined, _something_new(joined, found, folded, context), question, words)
+
+
+def _something_new(joined: SearchResult, found: Hit, folded: str, context: dict[str, Any]) -> Hit:
+    """A follow-up asks something new: when the entry just answered comes back for a fragment asking
+    another kind of thing ("nộp ở đâu?" then "mất bao lâu?"), a close entry asking that kind is preferred."""
+    asked = ask_types(folded) - {"what", "yes-no", "how"}
+    if found.entry.id not in context.get("entries", []) or not asked or asked & ask_types(fold(found.phrasing)):
+        return found
+    for hit in joined.hits[1:]:
+        if (hit.entry.kind == "answer" and hit.score >= joined.threshold and hit.score >= found.score - NEW_ASK_MARGIN
+                and hit.entry.id not in context.get("entries", []) and asked & ask_types(fold(hit.phrasing))):
+            return hit
+    return found
 
 
 def _asked_here(best: Hit | None, other: str) -> bool:

@@ -54,6 +54,7 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "who": re.compile(r"\b(ai|nguoi nao|doi tuong nao|nhung ai)\b"),
     "where": re.compile(r"\b(o dau|noi nao|cho nao|co quan nao|phong nao|dau a|dau vay|dau\s*$)"),
     "when": re.compile(r"\b(khi nao|bao gio|luc nao|ngay nao|nam nao|bao lau|thoi han|hieu luc|may ngay|"
+                       r"bao nhieu ngay|bao nhieu thang|bao nhieu nam|"
                        r"may thang|may nam|thoi gian|nhiem ky|han chot)\b"),
     "how": re.compile(r"\b(nhu the nao|the nao|ra sao|lam sao|cach nao|cach|thu tuc|cac buoc|quy trinh|ntn)\b"),
     "what": re.compile(r"\b(la gi|gom gi|nhung gi|gom nhung|cai gi|gi)\b"),
