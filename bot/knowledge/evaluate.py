@@ -23,7 +23,7 @@ from bot.knowledge.search import SearchIndex
 from bot.text import fold
 
 # The sets the content and the search were tuned on: their figures are not a measure of new questions.
-TUNED_ON = ("tests/labelled/*.yaml (all)", "tests/heldout/blind-set.json (even-numbered cases: 0, 2, 4 …)")
+TUNED_ON = ("tests/labelled (all, YAML and JSON)", "tests/heldout/blind-set.json (even-numbered cases: 0, 2, 4 …)")
 NOT_TUNED_ON = "tests/heldout/blind-set.json odd-numbered cases (`--half odd`)"
 
 # (question, conversation context) → (answered, reply text, new context)
