@@ -28,6 +28,7 @@ from handlers.answers import answer_body, format_answer, short_label, source_lin
 
 MAX_QUESTION_CHARS = 500  # the question searched (after greetings and personal context are left out)
 MAX_MESSAGE_CHARS = 3000  # longer messages are read on their beginning only
+MAX_CLAUSES = 8  # questions looked at in one message (at most MAX_PARTS are answered)
 TOPIC_LABELS = {
     "luat-chung": "Luật Hợp tác xã", "thanh-vien": "Thành viên", "von-tai-chinh": "Vốn, tài chính, phân phối",
     "quan-tri": "Quản trị, đại hội", "dang-ky": "Đăng ký HTX", "to-hop-tac": "Tổ hợp tác",
@@ -267,7 +268,7 @@ def answer_question(services: Services, text: str, context: dict[str, Any] | Non
         answer.context = context
         return answer
     sentences = question_sentences(message)
-    clauses = [clause for sentence in sentences for clause in split_clauses(sentence)]
+    clauses = [clause for sentence in sentences for clause in split_clauses(sentence)][:MAX_CLAUSES]
     if len(clauses) >= 2:
         answer = _try_several(services, clauses, context, now)
         if answer is not None:
