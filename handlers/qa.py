@@ -42,6 +42,8 @@ OTHER_FIELD_EXACT = 0.8
 OTHER_FIELD_NAMED = 0.65
 # A follow-up asking another kind of thing may take an entry this much less similar than the one just given.
 NEW_ASK_MARGIN = 0.08
+# Below the answer threshold but this close: the closest topics are offered instead of a bare "I don't know".
+NEAR_MISS = 0.4
 NUMBERS = ("1️⃣", "2️⃣", "3️⃣")
 ENGLISH_NOTE = ("🇬🇧 I answer in Vietnamese only, about cooperatives (HTX), cooperative groups (THT) and "
                 "their support policies.\n"
@@ -197,10 +199,10 @@ def _single(services: Services, question: str, resolved: _Resolved) -> Answer:
         score = resolved.hit.score if resolved.hit else 1.0
         return Answer([decline_reply(services, resolved.decline)], False, resolved.decline, score, normalised, result)
     if resolved.outcome != "answer" or resolved.hit is None:
-        top = result.hits[0] if result and result.hits else None
-        reply = (candidates_reply(services, result.candidates()) if resolved.outcome == "doubt" and result
-                 else dont_know(services))
-        return Answer([reply], False, None, top.score if top else 0.0, normalised, result)
+        closest = max((h.score for h in result.hits), default=0.0) if result else 0.0
+        offer = result is not None and (resolved.outcome == "doubt" or closest >= NEAR_MISS)
+        reply = candidates_reply(services, result.candidates()) if result and offer else dont_know(services)
+        return Answer([reply], False, None, closest, normalised, result)
     hit = resolved.hit
     entry = hit.entry
     reply = entry_reply(services, entry, keeps_opener(question, hit))

@@ -266,8 +266,9 @@ class SearchIndex:
                 best[entry_index] = (known[0], score, known[2])
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:max(limit, 12)]
         ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None)
-        if doubt:
-            ranked = self._asked_first(toks, ranked, lexical)
+        if doubt or (ranked and ranked[0][1][1] < self.threshold):
+            # The topics to offer when not answering; never promoted to an answer by being offered.
+            ranked = self._asked_first(toks, ranked, lexical, cap=None if doubt else self.threshold - 1e-4)
         ranked = ranked[:limit]
         hits = tuple(Hit(self.entries[i], round(sc, 4), self._phrasings[pi]) for i, (_, sc, pi) in ranked)
         return SearchResult(tuple(toks), hits, self.threshold, self.margin, doubt, old_law)
@@ -314,7 +315,7 @@ class SearchIndex:
         return ranked
 
     def _asked_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]],
-                     lexical: np.ndarray) -> list[tuple[int, tuple[float, float, int]]]:
+                     lexical: np.ndarray, cap: float | None = None) -> list[tuple[int, tuple[float, float, int]]]:
         """In doubt, the candidates to offer: entries whose phrasings ask about every subject of the question
         (best lexical match first), then the rest as ranked."""
         wanted = set(self.subjects(toks))
@@ -327,7 +328,12 @@ class SearchIndex:
                 by_entry[i] = (float(lexical[pi]), pi)
         asked = sorted(by_entry.items(), key=lambda kv: kv[1][0], reverse=True)[:3]
         chosen = {i for i, _ in asked}
-        return [*[(i, (lx, lx, pi)) for i, (lx, pi) in asked], *[r for r in ranked if r[0] not in chosen]]
+        q_text = " ".join(toks)
+        scored = [(i, float(lx) + 0.2 * fuzz.token_sort_ratio(q_text, self._texts[pi]) / 100.0, pi)
+                  for i, (lx, pi) in asked]
+        if cap is not None:
+            scored = [(i, min(sc, cap), pi) for i, sc, pi in scored]
+        return [*[(i, (sc, sc, pi)) for i, sc, pi in scored], *[r for r in ranked if r[0] not in chosen]]
 
     def _adjust(self, entry_index: int, phrasing: int, q_asks: frozenset[str], when: str) -> float:
         """Ranking adjustments: law version in force, and the kind of thing asked."""
