@@ -178,3 +178,10 @@ async def test_personal_numbers_are_masked_in_the_question_log(bot: App) -> None
         row = await s.scalar(select(QuestionLog).order_by(QuestionLog.id.desc()))
     assert row is not None
     assert "001203004567" not in row.raw_text and "0912345678" not in row.raw_text
+
+
+async def test_a_present_tense_question_gets_the_rule_in_force_not_the_replaced_decree(bot: App) -> None:
+    now = body(await Chat(bot).say("tổ hợp tác cần mấy người"))
+    assert "02" in now.split("\n")[0] and "Nghị định 151/2007" not in now
+    before = body(await Chat(bot).say("Trước đây tổ hợp tác cần mấy người?"))
+    assert "3 cá nhân" in before and "Hiện nay" in before  # the old rule, with what applies today

@@ -32,6 +32,7 @@ AMBIGUITY_MARGIN = 0.015
 # (how many, who, where, when …) as the question is preferred.
 OLD_LAW_PENALTY = 0.08
 OLD_LAW_BONUS = 0.0
+TODAY_FIRST_MARGIN = 0.15  # an in-force entry this close behind an out-of-force one is answered instead
 SAME_ASK_BONUS = 0.03
 OTHER_ASK_PENALTY = 0.0
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
@@ -265,6 +266,8 @@ class SearchIndex:
             elif score > known[1]:
                 best[entry_index] = (known[0], score, known[2])
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:max(limit, 12)]
+        if when not in ("old", "past"):
+            ranked = self._today_first(ranked)
         ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None)
         if doubt or (ranked and ranked[0][1][1] < self.threshold):
             # The topics to offer when not answering; never promoted to an answer by being offered.
@@ -334,6 +337,20 @@ class SearchIndex:
         if cap is not None:
             scored = [(i, min(sc, cap), pi) for i, sc, pi in scored]
         return [*[(i, (sc, sc, pi)) for i, sc, pi in scored], *[r for r in ranked if r[0] not in chosen]]
+
+    def _today_first(self, ranked: list[tuple[int, tuple[float, float, int]]]
+                     ) -> list[tuple[int, tuple[float, float, int]]]:
+        """A question that names no old law or past date gets the rule in force: when an out-of-force entry
+        leads, the best in-force entry close behind it (and good enough to answer) goes first."""
+        if not ranked or not self._old[ranked[0][0]]:
+            return ranked
+        top_rank = ranked[0][1][0]
+        for pos, (i, (rank, score, _)) in enumerate(ranked[1:], start=1):
+            if top_rank - rank > TODAY_FIRST_MARGIN:
+                break
+            if not self._old[i] and self.entries[i].kind == "answer" and score >= self.threshold:
+                return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]]
+        return ranked
 
     def _adjust(self, entry_index: int, phrasing: int, q_asks: frozenset[str], when: str) -> float:
         """Ranking adjustments: law version in force, and the kind of thing asked."""
