@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import text
 
 from bot.config import Config
 from bot.core.channel import APOLOGY, Channel
@@ -22,6 +27,11 @@ from handlers.registry import build_flows
 log = logging.getLogger(__name__)
 
 DEFAULT_CAPABILITIES = ChannelCapabilities()
+
+# Set by the inbox while it processes a stored update: called inside the turn's transaction with the
+# chat and the rendered replies, so that a crash after the turn delivers them instead of losing them.
+REPLY_RECORDER: ContextVar[Callable[[Any, str, list[Reply]], Awaitable[None]] | None] = ContextVar(
+    "reply_recorder", default=None)
 
 
 class App:
@@ -70,6 +80,11 @@ class App:
 
     async def _turn(self, incoming: Incoming) -> list[Reply]:
         async with self.db.unit() as s:
+            if self.db.is_sqlite:
+                # pysqlite opens a transaction only at the first write; a SAVEPOINT before that (the one in
+                # claim_message) would be committed on its own, marking the message handled even if the
+                # turn then dies. A write first makes the whole turn one transaction.
+                await s.execute(text("DELETE FROM processed_messages WHERE 0"))
             if incoming.message_id and not await conversations.claim_message(
                     s, incoming.channel, incoming.message_id):
                 return []
@@ -83,7 +98,11 @@ class App:
             offered = next((r.buttons for r in reversed(replies) if r.buttons), [])
             state.options = [[b.label, b.payload] for b in offered]
             await conversations.save_conversation(s, incoming.channel, incoming.user_id, state)
-            return await self._render(s, incoming.ref, incoming.user_id, replies)
+            rendered = await self._render(s, incoming.ref, incoming.user_id, replies)
+            recorder = REPLY_RECORDER.get()
+            if recorder is not None:
+                await recorder(s, incoming.chat_id, rendered)
+            return rendered
 
     def is_staff(self, channel: str, user_id: str, role: str) -> bool:
         return role in ("staff", "admin") or f"{channel}:{user_id}" in self.config.staff.admins
