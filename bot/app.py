@@ -125,19 +125,44 @@ class App:
     async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None, file_owner: str | None = None) -> None:
         """Proactive message (broadcast, survey invitation) through the same rendering as replies.
 
-        Its options are remembered for the recipient (unless they are in the middle of a flow), so that
-        answering "1" on a channel without buttons picks the first one. `file_owner` lets many recipients
+        Its options are remembered for the recipient on channels without buttons (unless they are in the
+        middle of a flow), so that answering "1" picks the first one. `file_owner` lets many recipients
         share one stored copy of an attachment that is not personal (an announcement's picture).
         """
         channel = self.channels[ref.channel]
         user = owner or ref.chat_id
-        async with self._locks.hold((ref.channel, user)), self.db.unit() as s:
-            rendered = await self._render(s, ref, file_owner or user, [reply])
-            if reply.buttons:
-                options = [[b.label, b.payload] for b in reply.buttons]
-                await conversations.offer_options(s, ref.channel, user, options)
-        for part in rendered:
+        await self.remember_options(ref, reply, user)
+        for part in await self.outgoing_parts(ref.channel, reply, file_owner or user):
             await channel.send(ref, part)
+
+    async def outgoing_parts(self, channel: str, reply: Reply, file_owner: str) -> list[Reply]:
+        """The platform messages a proactive reply becomes on `channel`, one platform call each (text
+        parts, then the file), so that a sender can record each part and resume after the last one sent.
+        Touches the database only when a file must become a link."""
+        caps = self.capabilities(channel)
+        attachment = reply.attachment
+        if attachment and not (caps.documents if attachment.kind == "document" else caps.images):
+            async with self.db.unit() as s:
+                rendered = await self._render(s, ChatRef(channel, file_owner), file_owner, [reply])
+        else:
+            rendered = await self._render(None, ChatRef(channel, file_owner), file_owner, [reply])
+        parts: list[Reply] = []
+        for r in rendered:
+            if r.attachment is not None and r.text.strip():
+                parts.append(replace(r, attachment=None))
+                parts.append(Reply("", attachment=r.attachment))
+            else:
+                parts.append(r)
+        return parts
+
+    async def remember_options(self, ref: ChatRef, reply: Reply, owner: str | None = None) -> None:
+        """On a channel without buttons, remember a proactive message's options for the recipient."""
+        if not reply.buttons or self.capabilities(ref.channel).buttons:
+            return  # real buttons carry their payloads: no conversation row to rewrite
+        user = owner or ref.chat_id
+        options = [[b.label, b.payload] for b in reply.buttons]
+        async with self._locks.hold((ref.channel, user)), self.db.unit() as s:
+            await conversations.offer_options(s, ref.channel, user, options)
 
     async def close(self) -> None:
         await self.db.close()

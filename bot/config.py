@@ -74,6 +74,7 @@ class TelegramConfig:
     webhook_url: str = ""
     webhook_secret: str = _secret()
     max_rate_per_second: float = 30.0  # python-telegram-bot's overall limiter; 0 = no limit
+    read_timeout: float = 5.0  # seconds to wait for Telegram's answer; later, a send's outcome is uncertain
 
 
 @dataclass

@@ -92,6 +92,8 @@ class AnnounceFlow:
             return await self.start(turn, "")
         if action == "report":
             return await self._report(turn, arg)
+        if action == "resend":
+            return await self._resend_uncertain(turn, arg)
         if turn.state.flow != self.name:
             return [Reply("Bản soạn này đã kết thúc. Gõ /thongbao để soạn thông báo mới.", buttons=[MENU])]
         handlers = {"aud": self._audience_action, "set": self._set_filter, "when": self._when_action,
@@ -293,7 +295,22 @@ class AnnounceFlow:
         if report is None:
             return [Reply(f"Không có thông báo #{arg.strip()}.", buttons=[MENU])]
         buttons = [Button("🔄 Cập nhật", f"announce:report:{report.id}")]
+        if report.count("uncertain"):
+            buttons.append(Button(f"🔁 Gửi lại cho {report.count('uncertain')} người chưa rõ",
+                                  f"announce:resend:{report.id}"))
         return [Reply(format_report(report), buttons=[*buttons, MENU])]
+
+    async def _resend_uncertain(self, turn: Turn, arg: str) -> list[Reply]:
+        """Staff chose to re-send to recipients whose delivery outcome is unknown (some may get it twice)."""
+        if not arg.strip().isdigit():
+            return [Reply("Mình chưa hiểu lựa chọn này.", buttons=[MENU])]
+        count = await broadcasts.requeue_uncertain(turn.db, int(arg))
+        await audit_turn(turn, "resend_uncertain", broadcast_id=int(arg), recipients=count)
+        report = await broadcasts.broadcast_report(turn.db, int(arg))
+        note = (f"Đã xếp gửi lại cho {count} người chưa rõ đã nhận hay chưa; một số người có thể nhận 2 lần."
+                if count else "Không còn người nào ở trạng thái chưa rõ.")
+        body = f"{note}\n\n{format_report(report)}" if report else note
+        return [Reply(body, buttons=[Button("🔄 Cập nhật", f"announce:report:{arg.strip()}"), MENU])]
 
     async def _cancel_broadcast(self, turn: Turn, arg: str) -> list[Reply]:
         if not arg.strip().isdigit():

@@ -43,6 +43,7 @@ from telegram.ext import (
 from telegram.ext import MessageHandler as PTBMessageHandler
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.broadcast.errors import DeliveryUncertain
 from bot.channels.inbox import Inbox, InboxOptions, MemoryInbox, Rejected, clean_json
 from bot.channels.telegram_convert import (
     MAX_FILE_BYTES,
@@ -111,6 +112,7 @@ class TelegramChannel:
             .token(config.token)
             .base_url(config.base_url)
             .base_file_url(config.base_file_url)
+            .read_timeout(config.read_timeout)
             # max_retries=0: a 429 must reach the broadcaster, which paces and retries itself.
             .rate_limiter(AIORateLimiter(overall_max_rate=config.max_rate_per_second, max_retries=0))
         )
@@ -126,6 +128,8 @@ class TelegramChannel:
         self.application.add_handler(PTBMessageHandler(private & ~filters.TEXT, self._on_other))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         self.application.add_error_handler(self._on_error)
+        # PTB logs every 429 as an ERROR with a traceback; the broadcaster logs one WARNING line instead.
+        logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_quiet_rate_limit)
         self.inbox: Inbox | MemoryInbox = (
             Inbox(db, self.name, worker or _default_worker(), self._process_row, self._deliver_stored, inbox)
             if db is not None else MemoryInbox(self.name, self._process_row, inbox))
@@ -199,6 +203,8 @@ class TelegramChannel:
                 raise RecipientBlocked(f"telegram: {exc.message}") from exc
             raise DeliveryError(f"telegram: {exc.message}") from exc
         except NetworkError as exc:  # TimedOut included
+            if _may_have_arrived(exc):
+                raise DeliveryUncertain(f"telegram: no answer after sending ({exc.message})") from exc
             raise RetryLater(_TRANSIENT_RETRY, f"telegram: {exc.message}") from exc
 
     async def _deliver(self, chat_id: int | str, reply: Reply) -> None:
@@ -357,6 +363,10 @@ class TelegramChannel:
         chat = update.effective_chat if isinstance(update, Update) else None
         update_id = update.update_id if isinstance(update, Update) else None
         error = context.error
+        if isinstance(error, RetryAfter):
+            log.warning("telegram: rate limited while answering update %s (chat %s); retry after %.0fs",
+                        update_id, chat.id if chat else None, _retry_seconds(error))
+            return
         transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
         log.error(
             "telegram: error handling update %s (chat %s): %s",
@@ -415,6 +425,21 @@ async def _get_updates(client: httpx.AsyncClient, url: str, body: dict[str, Any]
         raise _PollRefused(f"{response.status_code} {str(data.get('description', ''))[:200]}", float(retry))
     result = data.get("result")
     return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+
+
+def _quiet_rate_limit(record: logging.LogRecord) -> bool:
+    """Drop PTB's "Rate limit hit" ERROR records: a 429 is reported (once, as a WARNING) by whoever acts on it."""
+    return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
+
+
+def _may_have_arrived(exc: NetworkError) -> bool:
+    """A network failure after the request was written (read timeout, connection dropped while waiting
+    for the answer): Telegram may have delivered the message. Connect and pool failures, and answers
+    from the server (5xx), mean it did not."""
+    cause = exc.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return False
+    return isinstance(cause, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError))
 
 
 def _inbox_item(update: dict[str, Any]) -> InboxItem:
