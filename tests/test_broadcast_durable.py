@@ -113,3 +113,40 @@ async def test_staff_can_resend_the_uncertain_ones_from_the_report(setup: tuple[
     await run_until_done(BroadcastSender(app, "w2", FAST), bid, timeout=60)
     assert fake.sent_texts(ids[0]) == ["Thông báo lịch tập huấn"] * 2  # staff chose to risk a duplicate
     assert (await report_of(app, bid)).count("sent") == 5
+
+
+@pytest.fixture
+def pg_config(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tests.conftest import fresh_pg_config
+
+    config = fresh_pg_config(request, tmp_path)
+    config.broadcast.rate_per_second = 50.0
+    return config
+
+
+@pytest.mark.postgres
+async def test_two_workers_on_postgres_share_one_rate(pg_config) -> None:  # type: ignore[no-untyped-def]
+    """Each worker alone may send 50/s; together they must still stay at 50/s (not 100/s)."""
+    import asyncio
+
+    from tests.broadcast_support import max_in_window
+    from tests.staff_support import ScriptedChannel
+
+    apps = [await App.open(pg_config), await App.open(pg_config, migrate=False)]
+    channels = [ScriptedChannel(), ScriptedChannel()]
+    try:
+        for app, channel in zip(apps, channels, strict=True):
+            app.register_channel(channel)
+        await seed_users(apps[0], "test", 300)
+        bid = await broadcast(apps[0], "Hai máy, một nhịp")
+        options = SenderOptions(poll_interval=0.05, exit_when_idle=True)
+        await asyncio.wait_for(asyncio.gather(
+            *(BroadcastSender(app, f"w{i}", options).run(asyncio.Event()) for i, app in enumerate(apps))), 60)
+        report = await report_of(apps[0], bid)
+    finally:
+        for app in apps:
+            await app.close()
+    times = sorted(t for channel in channels for t, _, _ in channel.delivered)
+    assert report.count("sent") == 300 and all(channel.delivered for channel in channels)
+    assert max_in_window(times) <= 50 + 3  # one rate for both: uncoordinated, a second would hold ~100
+    assert len(times) / (times[-1] - times[0]) <= 50 * 1.05

@@ -206,6 +206,8 @@ class BroadcastSender:
         return [name for name in self.app.channels if self._paused.get(name, 0.0) <= now]
 
     async def _send_batch(self, jobs: list[DeliveryJob], stop: asyncio.Event) -> None:
+        """The pacer: one row at a time is marked in flight, waits for its platform slot, and its send
+        task starts at once (no database wait between slot and request, so the pace holds)."""
         for job in jobs:
             if stop.is_set():
                 break  # the rest stay claimed and are handed back by run()
@@ -213,8 +215,20 @@ class BroadcastSender:
             if parts is None or not await self._may_send_now(job):
                 continue
             await self._slots.acquire()
-            self.spacing.note(job.channel, job.chat_id)
-            task = asyncio.create_task(self._deliver(job, parts))
+            started = False
+            try:
+                if not await self.writer.apply(lambda s, j=job: repo.mark_sending(s, j.id, self.worker_id)):
+                    continue  # cancelled meanwhile
+                await self.rate_for(job.channel).acquire()
+                self.spacing.note(job.channel, job.chat_id)
+                task = asyncio.create_task(self._deliver(job, parts))
+                started = True
+            except Exception:
+                log.exception("broadcast: could not start delivery %d; it stays as recorded", job.id)
+                continue
+            finally:
+                if not started:
+                    self._slots.release()
             self._in_flight.add(task)
             task.add_done_callback(self._task_done)
 
@@ -262,10 +276,9 @@ class BroadcastSender:
             if content is not None and sent == 0:  # numbered options on channels without buttons
                 await self.app.remember_options(ref, broadcast_reply(content, channel.capabilities.buttons))
             while sent < len(parts):
-                await rate.acquire()
-                first = sent == job.parts_sent  # in flight only now, right before the first request
-                if first and not await self.writer.apply(lambda s: repo.mark_sending(s, job.id, self.worker_id)):
-                    return  # cancelled meanwhile
+                if sent > job.parts_sent:  # the first part's slot was taken by the pacer
+                    await rate.acquire()
+                self.spacing.note(job.channel, job.chat_id)  # spacing counts from the actual request
                 await channel.send(ref, parts[sent])
                 sent += 1
                 if sent < len(parts):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -13,12 +14,12 @@ from bot.storage.models import WorkerBeat, utcnow
 
 
 async def beat(s: AsyncSession, worker: str, now: datetime | None = None) -> None:
-    """Record that `worker` is alive (insert or refresh its row)."""
+    """Record that `worker` is alive (insert or refresh its row, in one statement)."""
     now = now or utcnow()
-    result = await s.execute(update(WorkerBeat).where(WorkerBeat.worker == worker).values(beat_at=now))
-    if not result.rowcount:  # type: ignore[attr-defined]
-        s.add(WorkerBeat(worker=worker, beat_at=now))
-        await s.flush()
+    dialect = s.bind.dialect.name if s.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(WorkerBeat).values(worker=worker, beat_at=now)
+    await s.execute(stmt.on_conflict_do_update(index_elements=["worker"], set_={"beat_at": now}))
 
 
 async def forget(s: AsyncSession, worker: str) -> None:
