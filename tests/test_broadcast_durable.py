@@ -71,7 +71,8 @@ def format_report_text(report: broadcasts.BroadcastReport) -> str:
     return format_report(report)
 
 
-async def test_429_on_part_two_resends_only_part_two(setup: tuple[App, TimedFakeTelegram]) -> None:
+async def test_429_on_part_two_resends_only_part_two(setup: tuple[App, TimedFakeTelegram],
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     app, fake = setup
     ids = [int(i) for i in await seed_users(app, "telegram", 20)]
     bid = await broadcast(app, LONG)  # over 4,096 characters: two messages per recipient
@@ -86,6 +87,9 @@ async def test_429_on_part_two_resends_only_part_two(setup: tuple[App, TimedFake
         assert fake.sent_texts(chat_id) == parts
     assert len(fake.calls_to("sendMessage")) == 20 * (len(parts) + 1)  # one refused attempt each
     assert (report.count("sent"), report.status) == (20, "done")
+    slow_downs = [r for r in caplog.records if "asked to slow down" in r.getMessage()]
+    assert len(slow_downs) == 20 and all(r.levelname == "WARNING" and not r.exc_info for r in slow_downs)
+    assert not [r for r in caplog.records if r.levelno >= 40]  # no ERROR, no traceback for a 429
 
 
 def _ok():  # type: ignore[no-untyped-def]

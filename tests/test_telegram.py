@@ -133,6 +133,15 @@ async def test_button_press_is_answered_and_reaches_the_core(
     assert scripted.seen[0].message_id == update["callback_query"]["id"]
 
 
+async def test_forged_button_press_on_another_chats_message_answers_the_presser(
+        fake: FakeTelegramServer, scripted: ScriptedCore) -> None:
+    intruder = 5555
+    fake.enqueue_callback(USER, "qa:start", user_id=intruder)  # a press claiming a message in USER's chat
+    await fake.wait_for_calls("sendMessage", chat_id=intruder)
+    assert fake.sent_texts(USER) == [] and fake.sent_texts(intruder) == ["Bạn đã chọn qa:start."]
+    assert scripted.seen[0].chat_id == str(intruder)
+
+
 async def test_group_answers_only_commands_mentions_and_replies(
         fake: FakeTelegramServer, scripted: ScriptedCore) -> None:
     fake.enqueue_text(GROUP, "chào cả nhà", user_id=1, chat_type="group")
