@@ -108,6 +108,9 @@ class BroadcastSender:
         self.max_attempts = max(1, cfg.max_attempts)
         self.concurrency = self.options.concurrency or min(128, max(4, int(cfg.rate_per_second / 4)))
         self.batch_size = self.options.batch_size or min(500, max(50, int(cfg.rate_per_second)))
+        # Rows marked in flight per commit: 1 at ordinary rates (fewest uncertain rows after a crash),
+        # more when one commit per message could not keep up with the configured rate.
+        self.group = max(1, min(16, int(cfg.rate_per_second // 100)))
         self.sent = 0
         self._content: dict[int, BroadcastContent | None] = {}
         self._parts: dict[tuple[int, str], list[Reply]] = {}
@@ -206,29 +209,39 @@ class BroadcastSender:
         return [name for name in self.app.channels if self._paused.get(name, 0.0) <= now]
 
     async def _send_batch(self, jobs: list[DeliveryJob], stop: asyncio.Event) -> None:
-        """The pacer: one row at a time is marked in flight, waits for its platform slot, and its send
-        task starts at once (no database wait between slot and request, so the pace holds)."""
+        """The pacer: a few rows at a time (one at ordinary rates) are marked in flight in one commit,
+        then each waits for its platform slot and its send task starts at once (no database wait between
+        slot and request, so the pace holds)."""
+        ready: list[tuple[DeliveryJob, list[Reply]]] = []
         for job in jobs:
             if stop.is_set():
                 break  # the rest stay claimed and are handed back by run()
             parts = await self._parts_for(job)
             if parts is None or not await self._may_send_now(job):
                 continue
+            ready.append((job, parts))
+            if len(ready) >= self.group:
+                await self._start_group(ready, stop)
+                ready = []
+        if ready and not stop.is_set():
+            await self._start_group(ready, stop)
+
+    async def _start_group(self, group: list[tuple[DeliveryJob, list[Reply]]], stop: asyncio.Event) -> None:
+        for _ in group:
             await self._slots.acquire()
-            started = False
-            try:
-                if not await self.writer.apply(lambda s, j=job: repo.mark_sending(s, j.id, self.worker_id)):
-                    continue  # cancelled meanwhile
-                await self.rate_for(job.channel).acquire()
-                self.spacing.note(job.channel, job.chat_id)
-                task = asyncio.create_task(self._deliver(job, parts))
-                started = True
-            except Exception:
-                log.exception("broadcast: could not start delivery %d; it stays as recorded", job.id)
+        ids = [job.id for job, _ in group]
+        try:
+            marked = await self.writer.apply(lambda s: repo.mark_sending_many(s, ids, self.worker_id))
+        except Exception:
+            log.exception("broadcast: could not mark %d deliveries as sending; not sent", len(ids))
+            marked = set()
+        for job, parts in group:
+            if job.id not in marked:  # cancelled meanwhile, or not recorded: never sent
+                self._slots.release()
                 continue
-            finally:
-                if not started:
-                    self._slots.release()
+            await self.rate_for(job.channel).acquire()
+            self.spacing.note(job.channel, job.chat_id)
+            task = asyncio.create_task(self._deliver(job, parts))
             self._in_flight.add(task)
             task.add_done_callback(self._task_done)
 

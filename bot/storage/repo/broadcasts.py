@@ -188,6 +188,15 @@ async def mark_sending(s: AsyncSession, delivery_id: int, worker: str) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def mark_sending_many(s: AsyncSession, delivery_ids: list[int], worker: str) -> set[int]:
+    """`mark_sending` for several rows in one statement; returns the ids that were still this worker's."""
+    result = await s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == CLAIMED,
+                                                    Delivery.claimed_by == worker)
+                             .values(status=SENDING, attempts=Delivery.attempts + 1, claimed_at=utcnow())
+                             .returning(Delivery.id))
+    return set(result.scalars())
+
+
 async def _set(s: AsyncSession, delivery_id: int, **values: Any) -> None:
     await s.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
