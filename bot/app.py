@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bot.broadcast.status import locked_unit, write_lock_for
 from bot.config import Config
 from bot.core.channel import APOLOGY, Channel
 from bot.core.dispatcher import Dispatcher
@@ -79,7 +80,7 @@ class App:
                 return [Reply(APOLOGY)]
 
     async def _turn(self, incoming: Incoming) -> list[Reply]:
-        async with self.db.unit() as s:
+        async with locked_unit(write_lock_for(self.db), self.db.unit) as s:
             if self.db.is_sqlite:
                 # pysqlite opens a transaction only at the first write; a SAVEPOINT before that (the one in
                 # claim_message) would be committed on its own, marking the message handled even if the

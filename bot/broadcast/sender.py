@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast.errors import DeliveryUncertain
 from bot.broadcast.pacing import ChatSpacing, SharedRate
-from bot.broadcast.status import StatusWriter, locked_unit
+from bot.broadcast.status import StatusWriter, locked_unit, write_lock_for
 from bot.core.channel import DeliveryError, QuotaExceeded, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, Button, ChatRef, Reply
 from bot.storage.models import utcnow
@@ -119,7 +119,7 @@ class BroadcastSender:
         self._slots = asyncio.Semaphore(self.concurrency)
         # SQLite has one writer: this process's transactions queue on a lock instead of in SQLite's
         # busy handler, whose growing sleeps would cap throughput far below the configured rate.
-        self._write_lock = asyncio.Lock() if app.db.is_sqlite else None
+        self._write_lock = write_lock_for(app.db)
         self.writer = StatusWriter(self._unit)
 
     def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
@@ -219,6 +219,7 @@ class BroadcastSender:
             parts = await self._parts_for(job)
             if parts is None or not await self._may_send_now(job):
                 continue
+            self.spacing.note(job.channel, job.chat_id)  # reserved now: a later row to this chat waits
             ready.append((job, parts))
             if len(ready) >= self.group:
                 await self._start_group(ready, stop)

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import REPLY_RECORDER
-from bot.broadcast.status import StatusWriter
+from bot.broadcast.status import StatusWriter, locked_unit, write_lock_for
 from bot.config import InboxConfig as InboxOptions
 from bot.core.types import Attachment, Button, Reply
 from bot.storage.db import Database
@@ -91,14 +91,18 @@ class Inbox:
         self._loop_task: asyncio.Task[None] | None = None
         self._users: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.options.concurrency)
-        self._writer = StatusWriter(db.unit)
+        self._lock = write_lock_for(db)
+        self._writer = StatusWriter(self._unit)
         self.handled = 0
+
+    def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return locked_unit(self._lock, self.db.unit)
 
     # ---- intake -----------------------------------------------------------------------------------
 
     async def store(self, items: Sequence[InboxItem]) -> int:
         """Commit `items` to the database (returns how many were new); only then may the caller ack them."""
-        async with self.db.unit() as s:
+        async with self._unit() as s:
             new = await repo.store(s, self.channel, items)
         if new:
             self._wake.set()
@@ -156,7 +160,7 @@ class Inbox:
             try:
                 now = time.monotonic()
                 if now - last_beat >= self.options.heartbeat_seconds:
-                    async with self.db.unit() as s:
+                    async with self._unit() as s:
                         await workers.beat(s, self.worker)
                         recovered = await repo.recover_stale(s, lease)
                     if recovered:
@@ -165,7 +169,7 @@ class Inbox:
                 free = self.options.concurrency - len(self._users)
                 rows: list[InboxRow] = []
                 if free > 0:
-                    async with self.db.unit() as s:
+                    async with self._unit() as s:
                         rows = await repo.claim(s, self.worker, self.channel, free * 4,
                                                 postgres=not self.db.is_sqlite)
                 self._dispatch(rows)
