@@ -99,6 +99,30 @@ async def test_kill_9_after_confirming_300_messages_then_restart_answers_each_on
     assert counts == {"done": USERS * PER_USER}
 
 
+async def test_sigterm_during_intake_exits_within_seconds_and_the_rest_is_answered_after(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    async with FakeTelegramServer() as fake:
+        fake.hold_sends()  # answers cannot go out: SIGTERM finds every update still in progress
+        last = enqueue_questions(fake)
+        bot = await start_bot(config, fake, tmp_path / "bot.log")
+        await until(lambda: fake.confirmed >= last, 60, "all 300 updates confirmed")
+        started = time.monotonic()
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), 30) == 0
+        stop_seconds = time.monotonic() - started
+        fake.release_sends()
+        again = await start_bot(config, fake, tmp_path / "bot.log")
+        try:
+            await until(lambda: sum(answers_per_chat(fake).values()) >= USERS * PER_USER, 90, "300 answers")
+            await asyncio.sleep(0.5)
+        finally:
+            again.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(again.wait(), 10)
+    assert stop_seconds < 6  # inbox.shutdown_grace (3 s) and closing, not the whole backlog
+    answered = answers_per_chat(fake)
+    assert len(answered) == USERS and set(answered.values()) == {PER_USER}
+
+
 async def test_unparsable_update_is_rejected_once_and_intake_goes_on(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     async with FakeTelegramServer() as fake:
