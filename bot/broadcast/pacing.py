@@ -83,7 +83,7 @@ class SharedRate:
     (`pause`) moves every worker's next slot past it.
     """
 
-    MAX_LATE = 0.03  # seconds
+    MAX_LATE = 0.05  # seconds
 
     def __init__(self, channel: str, rate: float, db: Database | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -91,7 +91,7 @@ class SharedRate:
             raise ValueError("broadcast.rate_per_second must be positive")
         self.channel = channel
         self.rate = rate
-        self.block = max(1, min(100, int(rate / 10)))  # slots reserved per database round trip
+        self.block = max(1, min(100, int(rate / 20)))  # slots reserved per database round trip
         self._db = db
         self._clock = clock
         self._slots: list[float] = []

@@ -110,7 +110,7 @@ class BroadcastSender:
         self.batch_size = self.options.batch_size or min(500, max(50, int(cfg.rate_per_second)))
         # Rows marked in flight per commit: 1 at ordinary rates (fewest uncertain rows after a crash),
         # more when one commit per message could not keep up with the configured rate.
-        self.group = max(1, min(16, int(cfg.rate_per_second // 100)))
+        self.group = max(1, min(16, int(cfg.rate_per_second // 100)))  # rows marked per commit
         self.sent = 0
         self._content: dict[int, BroadcastContent | None] = {}
         self._parts: dict[tuple[int, str], list[Reply]] = {}
@@ -209,9 +209,10 @@ class BroadcastSender:
         return [name for name in self.app.channels if self._paused.get(name, 0.0) <= now]
 
     async def _send_batch(self, jobs: list[DeliveryJob], stop: asyncio.Event) -> None:
-        """The pacer: a few rows at a time (one at ordinary rates) are marked in flight in one commit,
-        then each waits for its platform slot and its send task starts at once (no database wait between
-        slot and request, so the pace holds)."""
+        """The pacer. Rows are marked in flight a few at a time (one at ordinary rates) in one commit, the
+        next group's commit overlapping the current group's wait for its platform slots; each row's send
+        task starts the moment its slot comes (no database wait between slot and request, so the pace
+        holds, and at most two groups are marked but not yet sent)."""
         ready: list[tuple[DeliveryJob, list[Reply]]] = []
         for job in jobs:
             if stop.is_set():
@@ -221,13 +222,29 @@ class BroadcastSender:
                 continue
             self.spacing.note(job.channel, job.chat_id)  # reserved now: a later row to this chat waits
             ready.append((job, parts))
-            if len(ready) >= self.group:
-                await self._start_group(ready, stop)
-                ready = []
-        if ready and not stop.is_set():
-            await self._start_group(ready, stop)
+        groups = [ready[i:i + self.group] for i in range(0, len(ready), self.group)]
+        marking = asyncio.create_task(self._mark(groups[0])) if groups else None
+        for n, group in enumerate(groups):
+            assert marking is not None
+            marked = await marking
+            marking = asyncio.create_task(self._mark(groups[n + 1])) if n + 1 < len(groups) else None
+            for job, parts in group:
+                if job.id not in marked:
+                    continue
+                if stop.is_set():  # marked but not sent: hand it back untouched
+                    await self._unmark([job])
+                    continue
+                await self.rate_for(job.channel).acquire()
+                task = asyncio.create_task(self._deliver(job, parts))
+                marked.discard(job.id)
+                self._in_flight.add(task)
+                task.add_done_callback(self._task_done)
+        if marking is not None:  # only when stopping early: nothing of it was sent
+            leftover = await marking
+            await self._unmark([job for job, _ in groups[-1] if job.id in leftover])
 
-    async def _start_group(self, group: list[tuple[DeliveryJob, list[Reply]]], stop: asyncio.Event) -> None:
+    async def _mark(self, group: list[tuple[DeliveryJob, list[Reply]]]) -> set[int]:
+        """Take a send slot (concurrency) per row and mark the rows in flight; the ids marked."""
         for _ in group:
             await self._slots.acquire()
         ids = [job.id for job, _ in group]
@@ -236,15 +253,15 @@ class BroadcastSender:
         except Exception:
             log.exception("broadcast: could not mark %d deliveries as sending; not sent", len(ids))
             marked = set()
-        for job, parts in group:
-            if job.id not in marked:  # cancelled meanwhile, or not recorded: never sent
-                self._slots.release()
-                continue
-            await self.rate_for(job.channel).acquire()
-            self.spacing.note(job.channel, job.chat_id)
-            task = asyncio.create_task(self._deliver(job, parts))
-            self._in_flight.add(task)
-            task.add_done_callback(self._task_done)
+        for _ in range(len(ids) - len(marked)):  # cancelled meanwhile, or not recorded: never sent
+            self._slots.release()
+        return set(marked)
+
+    async def _unmark(self, jobs: list[DeliveryJob]) -> None:
+        for _ in jobs:
+            self._slots.release()
+        if jobs:
+            await self._settle(jobs[0], lambda s: repo.unmark_sending(s, [j.id for j in jobs], self.worker_id))
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)

@@ -197,6 +197,14 @@ async def mark_sending_many(s: AsyncSession, delivery_ids: list[int], worker: st
     return set(result.scalars())
 
 
+async def unmark_sending(s: AsyncSession, delivery_ids: list[int], worker: str) -> None:
+    """Rows marked in flight whose request never started (the worker is stopping): claimed again, with
+    the attempt given back, so that `release_claims` hands them to the next worker."""
+    await s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING,
+                                           Delivery.claimed_by == worker)
+                    .values(status=CLAIMED, attempts=Delivery.attempts - 1))
+
+
 async def _set(s: AsyncSession, delivery_id: int, **values: Any) -> None:
     await s.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
