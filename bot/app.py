@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import replace
+from typing import Any
 
+from sqlalchemy import text
+
+from bot.broadcast.status import locked_unit, write_lock_for
 from bot.config import Config
 from bot.core.channel import APOLOGY, Channel
 from bot.core.dispatcher import Dispatcher
@@ -20,6 +26,11 @@ from bot.storage.repo import conversations, files, users
 log = logging.getLogger(__name__)
 
 DEFAULT_CAPABILITIES = ChannelCapabilities()
+
+# Set by the inbox while it processes a stored update: called inside the turn's transaction with the
+# chat and the rendered replies, so that a crash after the turn delivers them instead of losing them.
+REPLY_RECORDER: ContextVar[Callable[[Any, str, list[Reply]], Awaitable[None]] | None] = ContextVar(
+    "reply_recorder", default=None)
 
 
 class App:
@@ -61,7 +72,12 @@ class App:
                 return [Reply(APOLOGY)]
 
     async def _turn(self, incoming: Incoming) -> list[Reply]:
-        async with self.db.unit() as s:
+        async with locked_unit(write_lock_for(self.db), self.db.unit) as s:
+            if self.db.is_sqlite:
+                # pysqlite opens a transaction only at the first write; a SAVEPOINT before that (the one in
+                # claim_message) would be committed on its own, marking the message handled even if the
+                # turn then dies. A write first makes the whole turn one transaction.
+                await s.execute(text("DELETE FROM processed_messages WHERE 0"))
             if incoming.message_id and not await conversations.claim_message(
                     s, incoming.channel, incoming.message_id):
                 return []
@@ -76,7 +92,11 @@ class App:
             offered = next((r.buttons for r in reversed(replies) if r.buttons), [])
             state.options = [[b.label, b.payload] for b in offered]
             await conversations.save_conversation(s, incoming.channel, incoming.user_id, state)
-            return await self._render(s, incoming.ref, incoming.user_id, replies)
+            rendered = await self._render(s, incoming.ref, incoming.user_id, replies)
+            recorder = REPLY_RECORDER.get()
+            if recorder is not None:
+                await recorder(s, incoming.chat_id, rendered)
+            return rendered
 
     def is_staff(self, channel: str, user_id: str, role: str) -> bool:
         return role in ("staff", "admin") or f"{channel}:{user_id}" in self.config.staff.admins
@@ -99,19 +119,44 @@ class App:
     async def send(self, ref: ChatRef, reply: Reply, owner: str | None = None, file_owner: str | None = None) -> None:
         """Proactive message (broadcast, survey invitation) through the same rendering as replies.
 
-        Its options are remembered for the recipient (unless they are in the middle of a flow), so that
-        answering "1" on a channel without buttons picks the first one. `file_owner` lets many recipients
+        Its options are remembered for the recipient on channels without buttons (unless they are in the
+        middle of a flow), so that answering "1" picks the first one. `file_owner` lets many recipients
         share one stored copy of an attachment that is not personal (an announcement's picture).
         """
         channel = self.channels[ref.channel]
         user = owner or ref.chat_id
-        async with self._locks.hold((ref.channel, user)), self.db.unit() as s:
-            rendered = await self._render(s, ref, file_owner or user, [reply])
-            if reply.buttons:
-                options = [[b.label, b.payload] for b in reply.buttons]
-                await conversations.offer_options(s, ref.channel, user, options)
-        for part in rendered:
+        await self.remember_options(ref, reply, user)
+        for part in await self.outgoing_parts(ref.channel, reply, file_owner or user):
             await channel.send(ref, part)
+
+    async def outgoing_parts(self, channel: str, reply: Reply, file_owner: str) -> list[Reply]:
+        """The platform messages a proactive reply becomes on `channel`, one platform call each (text
+        parts, then the file), so that a sender can record each part and resume after the last one sent.
+        Touches the database only when a file must become a link."""
+        caps = self.capabilities(channel)
+        attachment = reply.attachment
+        if attachment and not (caps.documents if attachment.kind == "document" else caps.images):
+            async with self.db.unit() as s:
+                rendered = await self._render(s, ChatRef(channel, file_owner), file_owner, [reply])
+        else:
+            rendered = await self._render(None, ChatRef(channel, file_owner), file_owner, [reply])
+        parts: list[Reply] = []
+        for r in rendered:
+            if r.attachment is not None and r.text.strip():
+                parts.append(replace(r, attachment=None))
+                parts.append(Reply("", attachment=r.attachment))
+            else:
+                parts.append(r)
+        return parts
+
+    async def remember_options(self, ref: ChatRef, reply: Reply, owner: str | None = None) -> None:
+        """On a channel without buttons, remember a proactive message's options for the recipient."""
+        if not reply.buttons or self.capabilities(ref.channel).buttons:
+            return  # real buttons carry their payloads: no conversation row to rewrite
+        user = owner or ref.chat_id
+        options = [[b.label, b.payload] for b in reply.buttons]
+        async with self._locks.hold((ref.channel, user)), self.db.unit() as s:
+            await conversations.offer_options(s, ref.channel, user, options)
 
     async def close(self) -> None:
         await self.db.close()

@@ -28,6 +28,8 @@ def register(sub: Any) -> dict[str, Handler]:
     bcs = bc.add_subparsers(dest="broadcast_command", required=True)
     status = bcs.add_parser("status", help="progress of one broadcast, or the latest ones")
     status.add_argument("id", nargs="?", type=int)
+    status.add_argument("--resend-uncertain", action="store_true",
+                        help="re-send to recipients whose delivery is uncertain (some may get it twice)")
     create = bcs.add_parser("create", help="create an announcement (dry run without --yes)")
     create.add_argument("--text", required=True)
     create.add_argument("--file", type=Path, help="an image or document to attach")
@@ -39,8 +41,9 @@ def register(sub: Any) -> dict[str, Handler]:
     cancel = bcs.add_parser("cancel", help="cancel a scheduled or running broadcast")
     cancel.add_argument("id", type=int)
     work = bcs.add_parser("work", help="run a standalone delivery worker until SIGTERM/Ctrl-C")
-    work.add_argument("--lease", type=float, default=300.0,
-                      help="seconds after which rows held by a vanished worker are recovered")
+    work.add_argument("--lease", type=float, default=None,
+                      help="seconds without a heartbeat after which a worker's rows are taken over "
+                           "(default broadcast.lease_seconds)")
     work.add_argument("--exit-when-idle", action="store_true", help="stop once nothing is left to send")
     surveys = sub.add_parser("surveys", help="survey results")
     svs = surveys.add_subparsers(dest="surveys_command", required=True)
@@ -79,10 +82,18 @@ def cmd_broadcast(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _status(config: Config, args: argparse.Namespace) -> int:
-    from bot.storage.repo import broadcasts
+    from bot.storage.repo import audit, broadcasts
     from handlers.announce_text import format_report
 
+    if args.resend_uncertain and not args.id:
+        print("--resend-uncertain needs a broadcast id.", file=sys.stderr)
+        return 2
     async with _database(config) as db, db.unit() as s:
+        if args.resend_uncertain:
+            count = await broadcasts.requeue_uncertain(s, args.id)
+            await audit.record_action(s, "cli", _operator(), "resend_uncertain", broadcast_id=args.id,
+                                      recipients=count)
+            print(f"{count} uncertain recipient(s) queued again; a worker re-sends to them.")
         reports = ([await broadcasts.broadcast_report(s, args.id)] if args.id
                    else await broadcasts.list_broadcasts(s, 10))
     if not reports or reports[0] is None:
@@ -140,7 +151,7 @@ async def _cancel(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _work(config: Config, lease: float, exit_when_idle: bool) -> int:
+async def _work(config: Config, lease: float | None, exit_when_idle: bool) -> int:
     """A standalone worker: the application with its channels opened for sending only (nothing polls)."""
     from bot.broadcast.sender import SenderOptions, run_broadcast_worker, worker_name
     from bot.runtime import Runtime, configured_channels
@@ -160,7 +171,8 @@ async def _work(config: Config, lease: float, exit_when_idle: bool) -> int:
         assert runtime.app is not None
         log.info("broadcast worker on %s", ", ".join(names))
         print(f"worker ready on {', '.join(names)}", flush=True)
-        options = SenderOptions(lease=timedelta(seconds=lease), exit_when_idle=exit_when_idle)
+        options = SenderOptions(lease=None if lease is None else timedelta(seconds=lease),
+                                 exit_when_idle=exit_when_idle)
         await run_broadcast_worker(runtime.app, stop, worker_name(), options)
     finally:
         await runtime.stop()

@@ -81,6 +81,7 @@ class TelegramConfig:
     webhook_url: str = ""
     webhook_secret: str = _secret()
     max_rate_per_second: float = 30.0  # python-telegram-bot's overall limiter; 0 = no limit
+    read_timeout: float = 5.0  # seconds to wait for Telegram's answer; later, a send's outcome is uncertain
 
 
 @dataclass
@@ -129,6 +130,19 @@ class BroadcastConfig:
     per_chat_interval: float = 1.0
     max_attempts: int = 5
     worker_in_bot: bool = True  # `htxbot run …` also delivers announcements (else run `htxbot broadcast work`)
+    lease_seconds: float = 15.0  # a worker silent this long loses its rows to the others
+    heartbeat_seconds: float = 3.0
+
+
+@dataclass
+class InboxConfig:
+    """The durable inbox of incoming updates (bot/channels/inbox.py)."""
+
+    concurrency: int = 32  # users handled at the same time by one process
+    lease_seconds: float = 15.0  # a process silent this long loses its claimed updates to the others
+    heartbeat_seconds: float = 3.0
+    shutdown_grace: float = 3.0  # on SIGTERM, seconds to finish updates in progress before handing them back
+    poll_seconds: float = 1.0  # how often to look for updates stored by other processes
 
 
 @dataclass
@@ -143,6 +157,7 @@ class Config:
     zalo_oa: ZaloOAConfig = field(default_factory=ZaloOAConfig)
     web: WebConfig = field(default_factory=WebConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    inbox: InboxConfig = field(default_factory=InboxConfig)
 
 
 _CHOICES = {

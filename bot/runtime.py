@@ -33,7 +33,7 @@ from bot.core.types import Incoming, Reply
 from bot.knowledge.loader import load_valid_knowledge
 from bot.knowledge.search import SearchIndex
 from bot.metrics import Metrics
-from bot.observed import MeteredChannel, PollObserver, observed_poll, observed_route
+from bot.observed import MeteredChannel, observed_poll, observed_route
 from bot.storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -128,16 +128,12 @@ class Runtime:
         """Everything in order; on any failure what was started is stopped again before raising."""
         try:
             for name in self.names:  # tokens and secrets checked before the database is touched
-                if name in NEEDS_DATABASE:
-                    NEEDS_DATABASE[name](self.config)
-                else:
-                    self.channels.append(await self._construct(name))
+                CHANNEL_CHECKS[name](self.config)
             if self.app is None:
                 self._announce_settings()
                 self.app = await build_app(self.config)
-            for name in self.names:  # channels that keep state in the database (Zalo OA tokens)
-                if name in NEEDS_DATABASE:
-                    self.channels.append(await self._construct(name))
+            for name in self.names:  # built on the database: durable inbox, Zalo OA tokens
+                self.channels.append(await self._construct(name))
             self.metrics.watch_questions(self.app.db.session_class)
             for channel in self.channels:
                 self.app.register_channel(MeteredChannel(channel, self.metrics))  # type: ignore[arg-type]
@@ -223,12 +219,14 @@ class Runtime:
         tg = self.config.telegram
         if self.send_only:  # webhook mode without a URL: nothing polls, nothing steals updates
             tg = replace(tg, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
-        channel = TelegramChannel(tg, self.handle)
+        assert self.app is not None
+        # A send-only worker receives nothing: no inbox rows of its own to take over (db=None).
+        channel = TelegramChannel(tg, self.handle, db=None if self.send_only else self.app.db,
+                                  inbox=self.config.inbox)
         mode = "send-only" if self.send_only else tg.mode
-        live = self.metrics.watch_channel("telegram", mode)
-        if mode == "polling" and channel.application.updater is not None:
-            updater = channel.application.updater
-            updater.bot = PollObserver(updater.bot, live)  # type: ignore[assignment]
+        self.metrics.watch_channel("telegram", mode)
+        if mode == "polling":
+            channel.on_poll = lambda: self.metrics.beat("telegram")
         self.resources.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
@@ -236,14 +234,9 @@ class Runtime:
         from bot.channels.zalo import ZaloChannel
         from bot.channels.zalo_api import ZaloApi
 
+        assert self.app is not None
         zc = self.config.zalo
-        if not zc.token:
-            raise ConfigError("zalo.token: not set; put the bot token from Zalo Bot Creator in "
-                              "HTXBOT_ZALO__TOKEN (or a file named by HTXBOT_ZALO__TOKEN_FILE)")
         mode = "send-only" if self.send_only else zc.mode
-        if mode == "webhook" and not 8 <= len(zc.webhook_secret) <= 256:
-            raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
-                              "HTXBOT_ZALO__WEBHOOK_SECRET")
         live = self.metrics.watch_channel("zalo", mode)
         api = await self.resources.enter_async_context(ZaloApi(zc.token, zc.base_url))
         if mode == "polling":
@@ -252,7 +245,8 @@ class Runtime:
             channel = ZaloChannel(api, self.handle, mode="webhook")
         else:
             channel = ZaloChannel(api, self.handle, mode=zc.mode, webhook_url=zc.webhook_url,
-                                  webhook_secret=zc.webhook_secret, typing=zc.typing_indicator)
+                                  webhook_secret=zc.webhook_secret, typing=zc.typing_indicator,
+                                  db=self.app.db, inbox=self.config.inbox)
         self.resources.push_async_callback(_stop_quietly, channel)
         return channel  # type: ignore[return-value]
 
@@ -314,14 +308,33 @@ CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
 CHANNELS = tuple(CHANNEL_FACTORIES)
 
 
+def _check_telegram(config: Config) -> None:
+    from bot.channels.telegram import _validate
+
+    _validate(config.telegram)
+
+
+def _check_zalo(config: Config) -> None:
+    zc = config.zalo
+    if not zc.token:
+        raise ConfigError("zalo.token: not set; put the bot token from Zalo Bot Creator in "
+                          "HTXBOT_ZALO__TOKEN (or a file named by HTXBOT_ZALO__TOKEN_FILE)")
+    if zc.mode == "webhook" and not 8 <= len(zc.webhook_secret) <= 256:
+        raise ConfigError("zalo.webhook_secret: webhook mode needs 8-256 characters in "
+                          "HTXBOT_ZALO__WEBHOOK_SECRET")
+
+
 def _check_zalo_oa(config: Config) -> None:
     from bot.channels.zalo_oa import check_config
 
     check_config(config)
 
 
-# Channels built after the database is open; their config is checked (no network, no database) first.
-NEEDS_DATABASE: dict[str, Callable[[Config], None]] = {"zalo_oa": _check_zalo_oa}
+# Each channel's configuration, checked (no network, no database) before the database is opened; the
+# channels themselves are built afterwards, on it.
+CHANNEL_CHECKS: dict[str, Callable[[Config], None]] = {
+    "telegram": _check_telegram, "zalo": _check_zalo, "zalo_oa": _check_zalo_oa,
+}
 
 
 async def _stop_quietly(channel: Any) -> None:

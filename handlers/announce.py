@@ -92,6 +92,8 @@ class AnnounceFlow:
             return await self.start(turn, "")
         if action == "report":
             return await self._report(turn, arg)
+        if action == "resend":
+            return await self._resend_uncertain(turn, arg)
         if turn.state.flow != self.name:
             return [Reply("Bản soạn này đã kết thúc. Gõ /thongbao để soạn thông báo mới.", buttons=[MENU])]
         handlers = {"aud": self._audience_action, "set": self._set_filter, "when": self._when_action,
@@ -220,9 +222,10 @@ class AnnounceFlow:
         what = "lời mời khảo sát" if data.get("kind") == "survey" else "thông báo"
         attachment = await self._stored_attachment(turn)
         attached = f" kèm {_what(attachment.kind)} «{attachment.filename}»" if attachment else ""
+        reach = await _zalo_oa_reach(turn, data["audience"])
         summary = (f"{note}Xem trước {what}{attached} ở trên. Sẽ gửi tới đúng {count} người "
                    f"({describe_audience(data['audience'])}), thời điểm: {format_time(_send_at(data))}.\n"
-                   "Bấm Xác nhận để gửi.")
+                   f"{reach}Bấm Xác nhận để gửi.")
         buttons = [Button("✅ Xác nhận gửi", f"announce:confirm:{data['preview']}"),
                    Button("✏️ Sửa nội dung", "announce:edit"),
                    Button("👥 Đổi người nhận", "announce:aud:view"), Button("❌ Huỷ", "announce:cancel")]
@@ -293,7 +296,22 @@ class AnnounceFlow:
         if report is None:
             return [Reply(f"Không có thông báo #{arg.strip()}.", buttons=[MENU])]
         buttons = [Button("🔄 Cập nhật", f"announce:report:{report.id}")]
-        return [Reply(format_report(report), buttons=[*buttons, MENU])]
+        if report.count("uncertain"):
+            buttons.append(Button(f"🔁 Gửi lại cho {report.count('uncertain')} người chưa rõ",
+                                  f"announce:resend:{report.id}"))
+        return [Reply(format_report(report) + await _zalo_oa_outcomes(turn, report.id), buttons=[*buttons, MENU])]
+
+    async def _resend_uncertain(self, turn: Turn, arg: str) -> list[Reply]:
+        """Staff chose to re-send to recipients whose delivery outcome is unknown (some may get it twice)."""
+        if not arg.strip().isdigit():
+            return [Reply("Mình chưa hiểu lựa chọn này.", buttons=[MENU])]
+        count = await broadcasts.requeue_uncertain(turn.db, int(arg))
+        await audit_turn(turn, "resend_uncertain", broadcast_id=int(arg), recipients=count)
+        report = await broadcasts.broadcast_report(turn.db, int(arg))
+        note = (f"Đã xếp gửi lại cho {count} người chưa rõ đã nhận hay chưa; một số người có thể nhận 2 lần."
+                if count else "Không còn người nào ở trạng thái chưa rõ.")
+        body = f"{note}\n\n{format_report(report)}" if report else note
+        return [Reply(body, buttons=[Button("🔄 Cập nhật", f"announce:report:{arg.strip()}"), MENU])]
 
     async def _cancel_broadcast(self, turn: Turn, arg: str) -> list[Reply]:
         if not arg.strip().isdigit():
@@ -312,3 +330,23 @@ def _what(kind: str) -> str:
 def _send_at(data: dict[str, object]) -> datetime | None:
     value = data.get("send_at")
     return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def _zalo_oa_reach(turn: Turn, audience: dict[str, Any] | None) -> str:
+    """On a Zalo OA, how many recipients the OA may message now (interaction window, following): a line."""
+    config = turn.services.config
+    if not config.zalo_oa.app_id:
+        return ""
+    from bot.channels.zalo_oa import describe_reach, preview_reach
+
+    return describe_reach(await preview_reach(turn.db, config, audience), config.zalo_oa.reach_window_hours) + "\n"
+
+
+async def _zalo_oa_outcomes(turn: Turn, broadcast_id: int) -> str:
+    """The report's Zalo OA line (outside the window and not following counted apart), if any OA rows."""
+    if not turn.services.config.zalo_oa.app_id:
+        return ""
+    from bot.channels.zalo_oa import delivery_outcomes, describe_outcomes
+
+    outcomes = await delivery_outcomes(turn.db, broadcast_id)
+    return f"\n{describe_outcomes(outcomes)}" if outcomes else ""

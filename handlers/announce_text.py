@@ -47,7 +47,7 @@ def format_time(value: datetime | None) -> str:
 
 
 def format_report(report: BroadcastReport) -> str:
-    """Progress and final counts; sent + failed + blocked + quota + cancelled + pending = total."""
+    """Progress and final counts; sent + failed + blocked + quota + cancelled + uncertain + pending = total."""
     kind = "Lời mời khảo sát" if report.kind == "survey" else "Thông báo"
     preview = report.text if len(report.text) <= 120 else report.text[:117] + "…"
     lines = [
@@ -60,6 +60,9 @@ def format_report(report: BroadcastReport) -> str:
         f"❌ Lỗi: {report.count('failed')}",
         f"🚫 Đã chặn bot: {report.count('blocked')}",
     ]
+    if report.count("uncertain"):
+        lines.append(f"❔ Chưa rõ đã nhận hay chưa (mạng chậm hoặc máy chủ dừng giữa chừng): "
+                     f"{report.count('uncertain')} — không tự gửi lại để không ai nhận 2 lần")
     if report.count("quota"):
         lines.append(f"⛔ Hết hạn mức tin nhắn của kênh: {report.count('quota')}")
     if report.count("cancelled"):

@@ -96,3 +96,28 @@ async def test_announcement_to_100_followers_60_delivered_30_outside_window_10_n
         assert sorted(texts) == sorted(recent) == sorted(pictures)  # each of the 60 once: 0 duplicates
         assert len(fake.sent) == 120 and fake.uploads == 1  # one upload of the poster for everyone
         assert after.not_following == 10  # what Zalo told us is remembered for the next preview
+
+
+async def test_staff_see_the_oa_reach_before_confirming_and_the_oa_outcomes_in_the_report(tmp_path: Path) -> None:
+    from bot.storage.repo.users import get_user, set_role
+    from tests.staff_support import Chat
+
+    async with oa_run(tmp_path) as oa:
+        await add_followers(oa, 6, 0, 3600)
+        await add_followers(oa, 3, 6, 8 * DAY)  # last interacted 8 days ago: outside the 7-day window
+        chat = Chat(oa.app)
+        await chat.say("boss", "xin chào")
+        async with oa.app.db.unit() as s:
+            boss = await get_user(s, "test", "boss")
+            assert boss is not None
+            await set_role(s, boss.id, "staff")
+        await chat.say("boss", "/thongbao")
+        await chat.say("boss", "Tập huấn kế toán HTX ngày 15/12.")
+        await chat.press("boss", "announce:aud:done")
+        preview = chat.text(await chat.press("boss", "announce:when:now"))
+        assert describe_reach(Reach(6, 3, 0), 168) in preview
+        await chat.press_offered("boss", "announce:confirm")
+        await asyncio.wait_for(BroadcastSender(oa.app, "w1", SenderOptions(exit_when_idle=True)).run(asyncio.Event()),
+                               60)
+        report = chat.text(await chat.say("boss", "/baocao 1"))
+        assert "quá 7 ngày không tương tác: 3" in report and "đã gửi: 6" in report

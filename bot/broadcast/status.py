@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -64,3 +65,18 @@ async def locked_unit(lock: asyncio.Lock | None, unit: UnitFactory) -> AsyncIter
         if lock is not None:
             await stack.enter_async_context(lock)
         yield await stack.enter_async_context(unit())
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock_for(db: Any) -> asyncio.Lock | None:
+    """SQLite has one writer: this process's write transactions (turns, inbox, broadcaster) queue on one
+    asyncio lock instead of in SQLite's busy handler, whose growing sleeps cap throughput. None on
+    PostgreSQL (row locks there)."""
+    if not getattr(db, "is_sqlite", False):
+        return None
+    lock = _WRITE_LOCKS.get(db)
+    if lock is None:
+        lock = _WRITE_LOCKS[db] = asyncio.Lock()
+    return lock

@@ -137,10 +137,17 @@ def _incoming(message: Message, text: str, attachment: Attachment | None = None)
 
 
 def callback_to_incoming(query: CallbackQuery) -> Incoming | None:
-    """A button press as `Incoming` with `payload`; the query id makes redeliveries recognisable."""
+    """A button press as `Incoming` with `payload`; the query id makes redeliveries recognisable.
+
+    Replies go to the chat of the person who pressed: their private chat, or the group the button's
+    message is in. A press naming another person's private chat (a forged callback) is answered in the
+    presser's own chat, never in the other one.
+    """
     if not query.data:
         return None
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    message = query.message
+    in_group = message is not None and message.chat.type in _GROUP_TYPES
+    chat_id = message.chat.id if in_group and message is not None else query.from_user.id
     return Incoming(
         channel=CHANNEL,
         chat_id=str(chat_id),
@@ -148,7 +155,7 @@ def callback_to_incoming(query: CallbackQuery) -> Incoming | None:
         display_name=query.from_user.full_name,
         payload=query.data,
         message_id=query.id,
-        is_private=query.message is None or query.message.chat.type == "private",
+        is_private=not in_group,
     )
 
 

@@ -4,10 +4,12 @@ A message travels the same road as on every channel: update → `parse_update` �
 `handler` (the core's `App.handle`) → `Reply` list, already rendered by the core for our capabilities
 (no buttons → numbered options, files → links) → `send`. The adapter knows Zalo's JSON and nothing
 about cooperatives. Updates arrive by long polling (`getUpdates`, one update per call, HTTP 408 when
-idle) or by webhook (`POST /zalo/webhook`, secret header). Zalo has no offset/acknowledgement, so an
-update can come back; the core deduplicates by `message_id` in the database, and a per-chat lock here
-makes a redelivery wait for the first delivery to finish instead of racing it. An image event's picture
-is downloaded here (size cap, timeout) and handed to the core as `Incoming.attachment`.
+idle) or by webhook (`POST /zalo/webhook`, secret header). Every update is stored in the durable inbox
+(bot/channels/inbox.py) before the next poll or before the webhook's 200, then handled from there per
+user in order. Zalo has no offset/acknowledgement, so an update can come back; the inbox stores each
+`message_id` once (and the core deduplicates too). An update that is not a usable user message is
+stored as rejected. An image event's picture is downloaded here (size cap, timeout) and handed to the
+core as `Incoming.attachment`.
 """
 
 from __future__ import annotations
@@ -18,22 +20,30 @@ import hmac
 import json
 import logging
 import mimetypes
+import os
 import posixpath
 import re
+import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.channels.inbox import Inbox, InboxOptions, MemoryInbox, Rejected, clean_json
 from bot.channels.zalo_api import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, QuotaExceeded, RetryLater
 from bot.core.locks import KeyedLocks
 from bot.core.render import split_text
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
+from bot.storage.repo.inbox import InboxItem, InboxRow
+
+if TYPE_CHECKING:
+    from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +250,8 @@ class ZaloChannel:
     def __init__(self, api: ZaloApi, handler: MessageHandler, *, mode: str = "polling",
                  webhook_url: str = "", webhook_secret: str = "", poll_timeout: int = 30,
                  poll_floor: float = 1.0, backoff_base: float = 1.0, backoff_cap: float = 30.0,
-                 typing: bool = True) -> None:
+                 typing: bool = True, db: Database | None = None, worker: str = "",
+                 inbox: InboxOptions | None = None) -> None:
         self.api = api
         self.handler = handler
         self.mode = mode
@@ -253,9 +264,13 @@ class ZaloChannel:
         self.typing = typing
         self.bot_info: dict[str, Any] = {}
         self._poller: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._polls_started = 0
         # Serialise one chat's messages (and a redelivery behind its original); idle chats are forgotten.
         self._locks = KeyedLocks()
+        worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.inbox: Inbox | MemoryInbox = (
+            Inbox(db, self.name, worker, self._process_row, self._deliver_stored, inbox)
+            if db is not None else MemoryInbox(self.name, self._process_row, inbox))
 
     def __repr__(self) -> str:
         return f"ZaloChannel(mode={self.mode!r})"
@@ -265,6 +280,7 @@ class ZaloChannel:
     async def start(self) -> None:
         """Validate the token (raises ZaloAuthError), then poll or register the webhook."""
         self.bot_info = await self.api.get_me()
+        self.inbox.start()
         if self.mode == "webhook":
             if self.webhook_url:
                 await self.api.set_webhook(self.webhook_url, self._secret)
@@ -282,17 +298,25 @@ class ZaloChannel:
             await asyncio.shield(self._poller)
 
     async def stop(self) -> None:
-        """Stop polling and let updates already accepted finish, so none is half-answered."""
+        """Stop polling; finish updates in progress within the grace period, hand the rest back."""
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
-        await self.drain()
+        await self.inbox.stop()
 
-    async def drain(self) -> None:
-        """Wait until every update accepted so far has been handled and answered."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every update received so far has been stored, handled and answered (tests)."""
+        if self._poller is not None and not self._poller.done():
+            started = self._polls_started  # a later poll means what came before it is stored
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self._polls_started <= started and not self._poller.done() and loop.time() < deadline:
+                await asyncio.sleep(0.005)
+        if isinstance(self.inbox, MemoryInbox):
+            await self.inbox.drain()
+        else:
+            await self.inbox.idle(timeout)
 
     # ---- receiving -------------------------------------------------------------------------------
 
@@ -301,6 +325,7 @@ class ZaloChannel:
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
+            self._polls_started += 1
             try:
                 update = await self.api.get_updates(self.poll_timeout)
             except ZaloAuthError:
@@ -315,7 +340,7 @@ class ZaloChannel:
             failures = 0
             if update is None:  # idle poll (408): ask again right away
                 continue
-            self.accept(update)
+            await self._store_until_done(update)
             wait = self.poll_floor - (loop.time() - started)
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -327,17 +352,34 @@ class ZaloChannel:
             delay = max(delay, exc.retry_after)
         return min(self.backoff_cap, delay)
 
-    def accept(self, update: Any) -> None:
-        """Handle an update (or a list of them) in the background (webhook answers at once; polling keeps polling)."""
-        names = [str(self.bot_info.get(k) or "") for k in ("display_name", "account_name", "name")]
-        for one in updates_in(update):
-            incoming = parse_update(one, names)
-            if incoming is None:
-                continue
-            image, note = parse_image(one), media_note(one)
-            task = asyncio.create_task(self._process(incoming, image, note), name=f"zalo-{incoming.message_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    def _bot_names(self) -> list[str]:
+        """The names getMe gave: a leading mention of one of them is removed in groups."""
+        return [str(self.bot_info.get(k) or "") for k in ("display_name", "account_name", "name")]
+
+    async def _store_until_done(self, update: Any) -> None:
+        """Polling: store the update before polling again (retrying while the database refuses)."""
+        failures = 0
+        while True:
+            try:
+                await self.inbox.store([inbox_item(one) for one in updates_in(update)])
+                return
+            except Exception as exc:  # noqa: BLE001 - keep the update in hand until it is stored
+                failures += 1
+                delay = self._backoff(failures, exc)
+                log.warning("zalo: could not store an update (%s); retrying in %.1fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+
+    async def _process_row(self, row: InboxRow) -> None:
+        """A stored update: parsed (or rejected: not a usable user message) and answered."""
+        incoming = parse_update(row.payload, self._bot_names())
+        if incoming is None:
+            raise Rejected(f"not a user message (event {_event(row.payload)!r})")
+        await self._process(incoming, parse_image(row.payload), media_note(row.payload))
+
+    async def _deliver_stored(self, chat_id: str, replies: list[Reply]) -> None:
+        """Replies a turn produced before a crash, delivered on restart."""
+        for reply in replies:
+            await self._deliver(ChatRef(self.name, chat_id), reply)
 
     async def _process(self, incoming: Incoming, image: tuple[str, str] | None = None,
                        note: str | None = None) -> None:
@@ -424,8 +466,27 @@ class ZaloChannel:
             return web.json_response({"ok": False, "description": "Malformed JSON"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"ok": False, "description": "Expected a JSON object"}, status=400)
-        self.accept(unwrap_webhook_body(body))
+        try:  # stored before the 200: a crash after it loses nothing
+            await self.inbox.store([inbox_item(one) for one in updates_in(body)])
+        except Exception:  # noqa: BLE001 - not stored: let Zalo deliver it again
+            log.exception("zalo: could not store a webhook update")
+            return web.json_response({"ok": False, "description": "Try again"}, status=503)
         return web.json_response({"ok": True})
+
+
+def inbox_item(update: Any) -> InboxItem:
+    """An update for the inbox, keyed by its message_id (Zalo redelivers), ordered per sender."""
+    update = clean_json(update) if isinstance(update, dict) else {"unexpected": clean_json(update)}
+    message = update.get("message") if isinstance(update.get("message"), dict) else {}
+    message_id = _id(message.get("message_id"))
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    chat_id = _id(chat.get("id"))
+    if not message_id and chat_id:  # no id: the same content in the same time window is one message
+        message_id = _content_key(_event(update), message, chat_id, _id(sender.get("id")) or chat_id, None)
+    key = f"m:{message_id}" if message_id else "nokey:" + hashlib.sha256(
+        json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return InboxItem(key, _id(sender.get("id")) or _id(chat.get("id")) or "?", update)
 
 
 def _event(update: Any) -> str | None:

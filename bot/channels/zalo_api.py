@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.broadcast.errors import DeliveryUncertain
 from bot.core.channel import DeliveryError, QuotaExceeded, RecipientBlocked, RetryLater
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class ZaloTransientError(RetryLater):
 
     `retry_after` is what Zalo asked for, or 0 when it said nothing (the caller's backoff decides).
     """
+
+
+class ZaloUncertain(DeliveryUncertain):
+    """A send whose request went out but whose answer never came: it may have been delivered."""
 
 
 class ZaloDownloadError(Exception):
@@ -182,7 +187,14 @@ class ZaloApi:
                 raw = await resp.read()
                 retry_header = resp.headers.get("Retry-After", "")
         except TimeoutError:
+            if method in _SEND_METHODS - {"sendChatAction"}:  # the request went out: it may have arrived
+                raise ZaloUncertain(f"Zalo {method}: no answer within {timeout.total}s") from None
             raise ZaloTransientError(0.0, f"Zalo {method}: timed out") from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+            if method in _SEND_METHODS - {"sendChatAction"}:
+                raise ZaloUncertain(f"Zalo {method}: connection lost before the answer "
+                                    f"({type(exc).__name__})") from None
+            raise ZaloTransientError(0.0, f"Zalo {method}: network error ({type(exc).__name__})") from None
         except aiohttp.ClientError as exc:
             raise ZaloTransientError(0.0, f"Zalo {method}: network error ({type(exc).__name__})") from None
         data = _json_or_none(raw)

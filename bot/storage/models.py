@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -91,3 +91,61 @@ class StoredFile(Base):
     mime: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Inbox statuses. "claimed": a worker is handling it (and may have recorded the replies to deliver);
+# "done": answered; "rejected": could not be parsed or handled, logged once and skipped.
+INBOX_PENDING, INBOX_CLAIMED, INBOX_DONE, INBOX_REJECTED = "pending", "claimed", "done", "rejected"
+
+
+class InboxUpdate(Base):
+    """One platform update, stored before the platform is told it was received (the durable inbox).
+
+    `update_key` is the platform's id for it (Telegram update_id, Zalo message_id), so a redelivery is
+    stored once. `user_key` orders handling: one user's updates one after another, in arrival order.
+    Once the turn has run, its rendered replies are kept in `replies` (same transaction as the turn), so
+    a crash before they are delivered delivers them on restart instead of losing them.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key", name="uq_inbox_channel_key"),
+        Index("ix_inbox_status_id", "status", "id"),
+        Index("ix_inbox_user_status", "channel", "user_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    update_key: Mapped[str] = mapped_column(String(128))
+    user_key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default=INBOX_PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    replies: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WorkerBeat(Base):
+    """A running process's heartbeat: rows claimed by a worker whose beat is stale are taken over."""
+
+    __tablename__ = "worker_beats"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateSlot(Base):
+    """The next free send slot of one platform, shared by every process (one rate per deployment).
+
+    `next_at` is epoch seconds; a worker reserves n slots by moving it forward n/rate in one UPDATE.
+    `paused_until` is set when the platform answered 429, and holds every worker back on that platform.
+    """
+
+    __tablename__ = "rate_slots"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)

@@ -26,10 +26,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.storage.models import Base, utcnow
 
 # Delivery statuses. "claimed": reserved by a worker, not yet attempted (safe to hand back);
-# "sending": the platform call may be in flight (never re-sent blindly; see bot/broadcast/sender.py).
+# "sending": the platform call may be in flight (never re-sent blindly; see bot/broadcast/sender.py);
+# "uncertain": the outcome cannot be known (timed out after the request went out, or the worker died
+# mid-send): reported, and re-sent only when staff ask for it.
 PENDING, CLAIMED, SENDING, SENT = "pending", "claimed", "sending", "sent"
-FAILED, BLOCKED, QUOTA, CANCELLED = "failed", "blocked", "quota", "cancelled"
-DELIVERY_STATUSES = (PENDING, CLAIMED, SENDING, SENT, FAILED, BLOCKED, QUOTA, CANCELLED)
+FAILED, BLOCKED, QUOTA, CANCELLED, UNCERTAIN = "failed", "blocked", "quota", "cancelled", "uncertain"
+DELIVERY_STATUSES = (PENDING, CLAIMED, SENDING, SENT, FAILED, BLOCKED, QUOTA, CANCELLED, UNCERTAIN)
 BROADCAST_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
 
 
@@ -75,6 +77,7 @@ class Delivery(Base):
         UniqueConstraint("broadcast_id", "user_id", name="uq_deliveries_broadcast_user"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
+        Index("ix_deliveries_claimed_by", "claimed_by", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,6 +92,7 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)  # platform messages confirmed so far
 
 
 class FeedbackEntry(Base):

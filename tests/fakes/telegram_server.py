@@ -5,6 +5,13 @@ exercised over HTTP exactly as in production: form-urlencoded, JSON and multipar
 queues with offsets, 429/403 answers, and files users send (`getFile` plus the download URL under
 `base_file_url`). Every call is recorded; tests wait on `wait_for_calls` (an asyncio.Condition)
 instead of sleeping.
+
+Like the real Bot API, getUpdates with an `offset` confirms every update before it and forgets them
+(`confirmed` is the highest confirmed update_id); unconfirmed updates come back on the next call. It can
+misbehave on request: answer late (`answer_late`: the message is delivered at once, the answer comes
+after the client has given up), refuse with 429 + retry_after, 403, 400 or 5xx, or hold sends
+(`hold_sends`: requests wait unprocessed — a request whose client went away meanwhile is never
+delivered).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ class _Failure:
     description: str
     retry_after: int | None = None
     parameters: dict[str, Any] | None = None  # other ResponseParameters, e.g. migrate_to_chat_id
+    late: float = 0.0  # > 0: deliver, then answer only after this many seconds
 
 
 class FakeTelegramServer:
@@ -65,6 +73,10 @@ class FakeTelegramServer:
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes)
         self._changed = asyncio.Event()  # replaced after every set(): one "something happened" signal
         self._runner: web.AppRunner | None = None
+        self.confirmed = 0  # highest update_id confirmed by a getUpdates offset
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
+        self._all_failures: deque[_Failure] = deque()  # for any chat, before the per-chat ones
         self.port = port  # 0: any free port (tests); the real one is known after start()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -250,6 +262,26 @@ class FakeTelegramServer:
                            parameters={"migrate_to_chat_id": new_chat_id})
         self._fail(chat_id, 1000, failure)
 
+    def answer_5xx(self, chat_id: int, count: int = 1, status: int = 502) -> None:
+        """The next `count` sends to `chat_id` fail with a server error (not delivered)."""
+        self._fail(chat_id, count, _Failure(status, "Bad Gateway"))
+
+    def answer_late(self, chat_id: int, delay: float, count: int = 1) -> None:
+        """The next `count` sends to `chat_id` are delivered, but answered only after `delay` seconds."""
+        self._fail(chat_id, count, _Failure(200, "", late=delay))
+
+    def answer_429_any(self, retry_after: int = 1, count: int = 1) -> None:
+        """The next `count` sends, to whichever chat, get 429 with retry_after (a flood limit)."""
+        self._all_failures.extend([_Failure(429, f"Too Many Requests: retry after {retry_after}", retry_after)]
+                                  * count)
+
+    def hold_sends(self) -> None:
+        """Send requests wait unprocessed until `release_sends()` (a stalled platform)."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        self._sends_open.set()
+
     def _fail(self, chat_id: int, count: int, failure: _Failure) -> None:
         self._failures.setdefault(str(chat_id), deque()).extend([failure] * count)
 
@@ -266,9 +298,22 @@ class FakeTelegramServer:
             call.status = 400
             self._record(call)
             return _error(400, refusal)
+        if method in _SEND_METHODS and not self._sends_open.is_set():
+            await self._sends_open.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the client went away: never delivered
         failures = self._failures.get(str(params.get("chat_id")))
-        if method in _SEND_METHODS and failures:
+        failure = None
+        if method in _SEND_METHODS and self._all_failures:
+            failure = self._all_failures.popleft()
+        elif method in _SEND_METHODS and failures:
             failure = failures.popleft()
+        if failure is not None and failure.late:
+            result = self._handlers()[method](params, files)  # delivered now, answered late
+            self._record(call)
+            await asyncio.sleep(failure.late)
+            return web.json_response({"ok": True, "result": result})
+        if failure is not None:
             call.status = failure.status
             self._record(call)
             return _error(failure.status, failure.description, failure.retry_after, failure.parameters)
@@ -297,6 +342,8 @@ class FakeTelegramServer:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
+        if offset:
+            self.confirmed = max(self.confirmed, offset - 1)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:
             await self._wait_until(lambda: bool(self._updates), min(float(params.get("timeout") or 0),

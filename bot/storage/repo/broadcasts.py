@@ -1,9 +1,11 @@
 """Broadcasts and their deliveries: the durable outbox the sender works through.
 
-Life of a delivery row: pending → claimed (reserved by one worker) → sending (the platform call may
-be in flight) → sent | pending again (retry) | failed | blocked | quota; pending/claimed → cancelled.
-A row in "sending" is never handed out again: if its worker died, nobody knows whether the message
-arrived, and a duplicate is worse than a gap we report (see `recover_stale_deliveries`).
+Life of a delivery row: pending → claimed (reserved by one worker) → sending (a platform call may
+be in flight) → sent | pending again (retry) | failed | blocked | quota | uncertain; pending/claimed →
+cancelled. A row in "sending" is never handed out again: if its worker died, nobody knows whether the
+message arrived, and a duplicate is worse than a gap we report: it becomes "uncertain" (see
+`recover_stale_deliveries`), which staff may choose to re-send (`requeue_uncertain`). `parts_sent`
+counts the platform messages of a multi-part message already confirmed, so a retry sends only the rest.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from bot.storage.models_staff import (
     QUOTA,
     SENDING,
     SENT,
+    UNCERTAIN,
     Broadcast,
     Delivery,
 )
+from bot.storage.repo.workers import is_dead
 
 ACTIVE = ("scheduled", "sending")
 AUDIENCE_KEYS = ("province", "sector", "role")
-INTERRUPTED = "interrupted during sending; not retried so nobody gets it twice"
+INTERRUPTED = "worker stopped during sending; outcome unknown, not re-sent so nobody gets it twice"
 
 
 def as_utc(value: datetime) -> datetime:
@@ -57,6 +61,7 @@ class DeliveryJob:
     channel: str
     chat_id: str
     attempts: int
+    parts_sent: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ async def claim_pending_deliveries(s: AsyncSession, worker: str, limit: int, cha
         update(Delivery).where(target, Delivery.status == PENDING)
         .values(status=CLAIMED, claimed_by=worker, claimed_at=now)
         .returning(Delivery.id, Delivery.broadcast_id, Delivery.user_id, Delivery.channel, Delivery.chat_id,
-                   Delivery.attempts))
+                   Delivery.attempts, Delivery.parts_sent))
     jobs = sorted((DeliveryJob(*r) for r in claimed), key=lambda j: j.id)
     await _mark_started(s, {j.broadcast_id for j in jobs}, skip_locked)
     return jobs
@@ -183,18 +188,59 @@ async def mark_sending(s: AsyncSession, delivery_id: int, worker: str) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def mark_sending_many(s: AsyncSession, delivery_ids: list[int], worker: str) -> set[int]:
+    """`mark_sending` for several rows in one statement; returns the ids that were still this worker's."""
+    result = await s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == CLAIMED,
+                                                    Delivery.claimed_by == worker)
+                             .values(status=SENDING, attempts=Delivery.attempts + 1, claimed_at=utcnow())
+                             .returning(Delivery.id))
+    return set(result.scalars())
+
+
+async def unmark_sending(s: AsyncSession, delivery_ids: list[int], worker: str) -> None:
+    """Rows marked in flight whose request never started (the worker is stopping): claimed again, with
+    the attempt given back, so that `release_claims` hands them to the next worker."""
+    await s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING,
+                                           Delivery.claimed_by == worker)
+                    .values(status=CLAIMED, attempts=Delivery.attempts - 1))
+
+
 async def _set(s: AsyncSession, delivery_id: int, **values: Any) -> None:
     await s.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
-async def mark_sent(s: AsyncSession, delivery_id: int) -> None:
-    await _set(s, delivery_id, status=SENT, sent_at=utcnow(), error=None)
+async def mark_sent(s: AsyncSession, delivery_id: int, parts: int = 1) -> None:
+    await _set(s, delivery_id, status=SENT, sent_at=utcnow(), error=None, parts_sent=parts)
+
+
+async def mark_part_sent(s: AsyncSession, delivery_id: int, parts_sent: int) -> None:
+    """Part `parts_sent` of a multi-part message was confirmed; the row stays in flight."""
+    await _set(s, delivery_id, parts_sent=parts_sent)
+
+
+async def mark_uncertain(s: AsyncSession, delivery_id: int, error: str) -> None:
+    """The request went out but no answer came: it may have arrived. Reported, never re-sent blindly."""
+    await _set(s, delivery_id, status=UNCERTAIN, error=error[:500], claimed_by=None)
 
 
 async def mark_retry(s: AsyncSession, delivery_id: int, next_attempt_at: datetime, error: str) -> None:
     """The platform refused for now (429, network): hand the row back, due at `next_attempt_at`."""
     await _set(s, delivery_id, status=PENDING, next_attempt_at=next_attempt_at, error=error[:500],
                claimed_by=None, claimed_at=None)
+
+
+async def requeue_uncertain(s: AsyncSession, broadcast_id: int) -> int:
+    """Staff chose to re-send to recipients whose delivery is uncertain (from the part that was in
+    flight). Returns how many; the broadcast is sending again if it had finished."""
+    result = await s.execute(update(Delivery).where(Delivery.broadcast_id == broadcast_id,
+                                                    Delivery.status == UNCERTAIN)
+                             .values(status=PENDING, next_attempt_at=utcnow(), claimed_by=None, claimed_at=None,
+                                     error="re-sent at staff request after an uncertain outcome"))
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        await s.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "done")
+                        .values(status="sending", finished_at=None))
+    return count
 
 
 async def mark_failed(s: AsyncSession, delivery_id: int, error: str) -> None:
@@ -233,16 +279,16 @@ async def release_claims(s: AsyncSession, worker: str) -> int:
 
 
 async def recover_stale_deliveries(s: AsyncSession, lease: timedelta, now: datetime | None = None) -> tuple[int, int]:
-    """Rows held longer than `lease` by a worker that is gone.
+    """Rows held by a worker whose heartbeat is older than `lease` (or that never beat): it is gone.
 
-    Claimed-but-unattempted rows go back to pending (safe). Rows left in "sending" become failed with
-    INTERRUPTED: the platform may have delivered them, and re-sending could message someone twice.
+    Claimed-but-unattempted rows go back to pending (safe). Rows left in "sending" become uncertain:
+    the platform may have delivered them, and re-sending could message someone twice.
     """
-    cutoff = (now or utcnow()) - lease
-    released = await s.execute(update(Delivery).where(Delivery.status == CLAIMED, Delivery.claimed_at < cutoff)
+    dead = is_dead(Delivery.claimed_by, lease, now)
+    released = await s.execute(update(Delivery).where(Delivery.status == CLAIMED, dead)
                                .values(status=PENDING, claimed_by=None, claimed_at=None))
-    interrupted = await s.execute(update(Delivery).where(Delivery.status == SENDING, Delivery.claimed_at < cutoff)
-                                  .values(status=FAILED, error=INTERRUPTED))
+    interrupted = await s.execute(update(Delivery).where(Delivery.status == SENDING, dead)
+                                  .values(status=UNCERTAIN, error=INTERRUPTED, claimed_by=None))
     return int(released.rowcount or 0), int(interrupted.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -2,14 +2,14 @@
 knowledge version counter, web console sign-in links and sessions, daily digest subscriptions.
 
 Revision ID: 0006_knowledge_loop
-Revises: 0003_staff, 0004_registration_resume
+Revises: 0005_durable_io
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_knowledge_loop"
-down_revision = ("0003_staff", "0004_registration_resume")
+down_revision = "0005_durable_io"
 branch_labels = None
 depends_on = None
 
