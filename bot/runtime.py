@@ -219,11 +219,12 @@ class Runtime:
 
     async def _telegram(self) -> Channel:
         from bot.channels.telegram import TelegramChannel
+        from handlers.registry import catalogue
 
         tg = self.config.telegram
         if self.send_only:  # webhook mode without a URL: nothing polls, nothing steals updates
             tg = replace(tg, mode="webhook", webhook_url="", webhook_secret=secrets.token_urlsafe(16))
-        channel = TelegramChannel(tg, self.handle)
+        channel = TelegramChannel(tg, self.handle, menus=catalogue().telegram_menus())
         mode = "send-only" if self.send_only else tg.mode
         live = self.metrics.watch_channel("telegram", mode)
         if mode == "polling" and channel.application.updater is not None:

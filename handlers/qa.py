@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.flow import MENU_BUTTON, Services, Turn
+from bot.core.flow import MENU_BUTTON, Command, FlowSpec, Services, Turn
 from bot.core.types import Button, Reply
 from bot.knowledge.model import TOPICS, Entry
 from bot.knowledge.search import SearchResult
@@ -89,8 +89,7 @@ class QAFlow:
     """Free text → the best knowledge-base answer, or an honest "I don't know" logged for staff."""
 
     name = "qa"
-    commands = ("hoi",)
-    menu_label = "❓ Hỏi đáp về HTX"
+    spec = FlowSpec(commands=(Command("hoi", "Đặt câu hỏi"),), menu_label="❓ Hỏi đáp về HTX")
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         if arg:

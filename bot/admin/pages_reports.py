@@ -96,7 +96,7 @@ class ReportPages:
     async def dossier(self, request: web.Request, s: AsyncSession, who: SignedIn) -> web.Response:
         reg_id = int(request.match_info["reg_id"])
         record = next((r for r in await registrations.all_registrations(s) if r.id == reg_id), None)
-        flow = self.console.app.services.flows.get("reg")
+        flow = self.console.app.dispatcher.flows.get("reg")  # the routing table of flows by name
         if record is None or record.status == "deleted" or flow is None:
             return self.console.refuse("Không có hồ sơ này.", status=404)
         reply = flow.dossier_reply(record.kind, record.answers)  # type: ignore[attr-defined]
