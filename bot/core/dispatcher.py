@@ -53,13 +53,13 @@ class Dispatcher:
         if text.startswith("/") and len(text) > 1:
             command, _, arg = text[1:].partition(" ")
             command = command.split("@")[0].lower()
-            declared = active.spec.command(command) if active else None
-            if active and declared and declared in active.spec.in_flow:
-                return _refused(turn, active, declared) or await active.handle(_fit(turn, active, command=True))
+            continues = active.spec.in_flow_command(command) if active else None
+            if active and continues:
+                return _refused(turn, active, continues) or await active.handle(_fit(turn, active, command=True))
             flow = self.commands.get(command)
-            declared = flow.spec.command(command) if flow else None
-            if flow is not None and declared is not None:
-                return _refused(turn, flow, declared) or await flow.start(_fit(turn, flow, command=True), arg.strip())
+            starts = flow.spec.command(command) if flow else None
+            if flow and starts:
+                return _refused(turn, flow, starts) or await flow.start(_fit(turn, flow, command=True), arg.strip())
             return [Reply(f"Mình không biết lệnh /{command}. Gõ /menu để xem những việc mình làm được.",
                           buttons=[MENU_BUTTON])]
         if active is not None:

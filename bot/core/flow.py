@@ -55,8 +55,12 @@ class FlowSpec:
     accepts_files: bool = False
 
     def command(self, word: str) -> Command | None:
-        """The declared command with this word (started or in-flow), if any."""
-        return next((c for c in (*self.commands, *self.in_flow) if c.word == word), None)
+        """The command with this word that starts the flow, if declared."""
+        return next((c for c in self.commands if c.word == word), None)
+
+    def in_flow_command(self, word: str) -> Command | None:
+        """The command with this word the flow understands while active (/quaylai), if declared."""
+        return next((c for c in self.in_flow if c.word == word), None)
 
     def for_staff(self, command: Command) -> bool:
         """Whether members are refused this command."""
