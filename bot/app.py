@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any, Protocol
 
 from bot.config import Config
 from bot.core.channel import APOLOGY, Channel
@@ -19,17 +20,25 @@ from bot.storage.repo import conversations, files, users
 
 log = logging.getLogger(__name__)
 
+
+class DossierMaker(Protocol):
+    """Makes a registration's dossier file again (the registration flow; the admin console uses it)."""
+
+    def dossier_reply(self, kind: str, answers: dict[str, Any]) -> Reply: ...
+
 DEFAULT_CAPABILITIES = ChannelCapabilities()
 
 
 class App:
     """One running bot: shared by every channel, holding no per-user state in memory."""
 
-    def __init__(self, config: Config, db: Database, services: Services, dispatcher: Dispatcher) -> None:
+    def __init__(self, config: Config, db: Database, services: Services, dispatcher: Dispatcher,
+                 dossiers: DossierMaker | None = None) -> None:
         self.config = config
         self.db = db
         self.services = services
         self.dispatcher = dispatcher
+        self.dossiers = dossiers
         self.links = LinkSigner(config.web.public_url, config.web.link_secret, config.web.link_ttl_hours)
         self.channels: dict[str, Channel] = {}
         self._locks = KeyedLocks()  # one turn at a time per user: two quick taps must not both advance a wizard

@@ -60,10 +60,10 @@ async def build_app(config: Config, *, migrate: bool = True) -> App:
     kb = load_valid_knowledge(config.knowledge.path)
     index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
     services = Services(config=config, index=index)
-    flows, fallback = build_flows(services)
+    flows = build_flows(services)
     db = await open_database(config, migrate=migrate)
     services.extras["db"] = db
-    return App(config, db, services, Dispatcher(flows, fallback))
+    return App(config, db, services, Dispatcher(flows.ordered, flows.fallback), dossiers=flows.dossiers)
 
 
 async def open_database(config: Config, *, migrate: bool = True) -> Database:

@@ -6,6 +6,8 @@ flow its menu and help, and the dispatcher its commands.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core.catalogue import Catalogue
 from bot.core.flow import Flow, Services
 from handlers.admin_link import AdminLinkFlow
@@ -32,13 +34,24 @@ def catalogue() -> Catalogue:
     return Catalogue(FLOW_TYPES, FALLBACK)
 
 
-def build_flows(services: Services) -> tuple[list[Flow], Flow]:
+@dataclass(frozen=True)
+class Flows:
+    """The built flows: in FLOW_TYPES order, the fallback, and the registration flow (it also makes
+    dossiers for the admin console)."""
+
+    ordered: list[Flow]
+    fallback: Flow
+    dossiers: RegistrationFlow
+
+
+def build_flows(services: Services) -> Flows:
     """The flows in FLOW_TYPES order, each given what it uses, and the fallback."""
     qa = QAFlow()
     announce = AnnounceFlow()
-    flows: list[Flow] = [StartFlow(catalogue()), RegistrationFlow(services, questions=qa), ProfileFlow(),
-                         FeedbackFlow(services), SurveyFlow(services, announce=announce), announce, StaffFlow(),
-                         AnswerRatingFlow(), ReviewFlow(), AdminLinkFlow()]
+    registration = RegistrationFlow(services, questions=qa)
+    flows: list[Flow] = [StartFlow(catalogue()), registration, ProfileFlow(), FeedbackFlow(services),
+                         SurveyFlow(services, announce=announce), announce, StaffFlow(), AnswerRatingFlow(),
+                         ReviewFlow(), AdminLinkFlow()]
     if [type(f) for f in flows] != list(FLOW_TYPES):
         raise ValueError("handlers/registry.py: build_flows builds other flows than FLOW_TYPES lists")
-    return flows, qa
+    return Flows(flows, qa, registration)
