@@ -38,7 +38,8 @@ class ProfileFlow:
 
     name = "profile"
     spec = FlowSpec(
-        commands=(Command("hoso", "Hồ sơ của tôi", typed=("ho so",)), Command("tatthongbao"), Command("batthongbao")),
+        commands=(Command("hoso", "Hồ sơ của tôi", typed=("ho so",)),
+                  Command("tatthongbao", "Tắt nhận thông báo"), Command("batthongbao", "Nhận lại thông báo")),
         menu_label="👤 Hồ sơ của tôi", private_only=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:

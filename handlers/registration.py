@@ -42,8 +42,8 @@ class RegistrationFlow:
 
     name = "reg"
     spec = FlowSpec(
-        commands=(Command("dangky", "Đăng ký thành lập HTX/THT", typed=("dang ky",)), Command("hosocuatoi"),
-                  Command("xoadulieu")),
+        commands=(Command("dangky", "Đăng ký thành lập HTX/THT", typed=("dang ky",)),
+                  Command("hosocuatoi", "Hồ sơ đăng ký đã làm"), Command("xoadulieu", "Xoá dữ liệu của tôi")),
         in_flow=WIZARD_COMMANDS, menu_label="📝 Đăng ký thành lập HTX/THT", private_only=True)
 
     def __init__(self, services: Services, questions: Flow) -> None:
