@@ -20,7 +20,7 @@ from bot.knowledge.search import AMBIGUITY_MARGIN, THRESHOLD, SearchIndex  # noq
 
 def main() -> None:
     paths = [Path(p) for p in sys.argv[1:]] or [ROOT / "tests" / "labelled"]
-    cases = load_cases(paths)
+    cases = [c for c in load_cases(paths) if not c.by_pattern]  # entry-labelled questions only
     kb = load_valid_knowledge(ROOT / "knowledge")
     print(f"{len(cases)} labelled questions; current threshold {THRESHOLD}, margin {AMBIGUITY_MARGIN}")
     print("threshold  margin  in-scope-correct  wrong  oos-answered")

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.channel import DeliveryError
@@ -39,9 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     kb.add_parser("check", help="report every problem as file:line: message")
     stats = kb.add_parser("stats", help="entries by topic and law")
     stats.add_argument("--json", action="store_true")
-    ev = kb.add_parser("eval", help="accuracy on labelled questions (default: tests/labelled)")
+    ev = kb.add_parser("eval", help="accuracy on labelled questions (default: tests/labelled); also the JSON "
+                                    "held-out format (tests/heldout/*.json)")
     ev.add_argument("paths", nargs="*", default=["tests/labelled"])
     ev.add_argument("--quiet", action="store_true", help="only the summary")
+    ev.add_argument("--half", choices=["all", "even", "odd"], default="all",
+                    help="JSON sets: every other case only (tune on even, report odd)")
     unanswered = kb.add_parser("unanswered", help="questions the bot could not answer, most frequent first")
     unanswered.add_argument("--limit", type=int, default=30)
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
@@ -100,7 +104,6 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.core.flow import Services
-    from bot.core.markup import to_plain
     from bot.knowledge.search import SearchIndex
     from handlers.qa import answer_question
 
@@ -113,23 +116,54 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
             print("htxbot ask: give a question, e.g. htxbot ask \"lập HTX cần bao nhiêu người\"", file=sys.stderr)
             return 2
         answer = answer_question(services, question)
-        print("\n\n".join(to_plain(r.text) for r in answer.replies))
+        print(_plain_answer(answer))
         return 0
+    contexts: dict[str, dict[str, Any] | None] = {}  # "user" of JSON lines → that conversation's context
     for line in sys.stdin:
-        question = line.rstrip("\n")
-        answer = answer_question(services, question)
-        entry = answer.entry if answer.answered else None
+        question, user = _ask_line(line.rstrip("\n"))
+        if user is None:
+            answer = answer_question(services, question)
+        else:
+            answer = answer_question(services, question, contexts.get(user))
+            contexts[user] = answer.context
+        entries = answer.entries if answer.answered else []
+        entry = entries[0] if entries else None
         row = {
             "question": question,
             "answered": answer.answered,
             "entry_id": entry.id if entry else None,
             "score": round(answer.score, 4),
-            "answer": "\n\n".join(to_plain(r.text) for r in answer.replies),
-            "sources": [s.cite() for s in entry.sources] if entry else [],
+            "answer": _plain_answer(answer),
+            "sources": [s.cite() for e in entries for s in e.sources],
         }
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _plain_answer(answer: Any) -> str:
+    """The replies as plain text; when the bot is not sure, the topics it offers, numbered as on Zalo."""
+    from bot.core.markup import to_plain
+    from bot.core.render import numbered_options
+
+    replies = answer.replies
+    if not answer.answered:
+        replies = [numbered_options(r) if any(b.payload.startswith("qa:e:") for b in r.buttons) else r
+                   for r in replies]
+    return "\n\n".join(to_plain(r.text) for r in replies)
+
+
+def _ask_line(line: str) -> tuple[str, str | None]:
+    """A plain question, or a JSON object {"q": question, "user": id}: turns of one user are one conversation."""
+    if line.lstrip().startswith("{"):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            return line, None
+        if isinstance(data, dict) and isinstance(data.get("q"), str):
+            user = data.get("user")
+            return data["q"], (str(user) if user is not None else None)
+    return line, None
 
 
 def cmd_kb(config: Config, args: argparse.Namespace) -> int:
@@ -181,16 +215,27 @@ def _basis_stats(kb: KnowledgeBase) -> dict[str, int]:
 def _eval(config: Config, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.knowledge.evaluate import evaluate, load_cases
+    from bot.core.flow import Services
+    from bot.knowledge.evaluate import NOT_TUNED_ON, TUNED_ON, evaluate, load_cases
     from bot.knowledge.search import SearchIndex
+    from handlers.qa import answer_question
 
     kb = load_valid_knowledge(config.knowledge.path)
     index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
-    report = evaluate(index, load_cases([Path(p) for p in args.paths]))
-    if not args.quiet:
-        for miss in report.misses:
-            print(f"- {miss}")
-    print(report.summary())
+    services = Services(config=config, index=index)
+
+    def answerer(question: str, context: Any) -> tuple[bool, str, Any]:
+        answer = answer_question(services, question, context)
+        return answer.answered, _plain_answer(answer), answer.context
+
+    print("Content and search tuned on: " + "; ".join(TUNED_ON) + f". Not tuned on: {NOT_TUNED_ON}.")
+    for path in args.paths:
+        report = evaluate(index, load_cases([Path(path)], args.half), answerer)
+        if not args.quiet:
+            for miss in report.misses:
+                print(f"- {miss}")
+        half = f" [{args.half}]" if args.half != "all" else ""
+        print(f"{path}{half}: {report.summary()}")
     return 0
 
 

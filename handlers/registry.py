@@ -46,10 +46,11 @@ class Flows:
 
 def build_flows(services: Services) -> Flows:
     """The flows in FLOW_TYPES order, each given what it uses, and the fallback."""
-    qa = QAFlow()
+    start = StartFlow(catalogue())
+    qa = QAFlow(menu=start.menu_buttons)
     announce = AnnounceFlow()
     registration = RegistrationFlow(services, questions=qa)
-    flows: list[Flow] = [StartFlow(catalogue()), registration, ProfileFlow(), FeedbackFlow(services),
+    flows: list[Flow] = [start, registration, ProfileFlow(), FeedbackFlow(services),
                          SurveyFlow(services, announce=announce), announce, StaffFlow(), AnswerRatingFlow(),
                          ReviewFlow(), AdminLinkFlow()]
     if [type(f) for f in flows] != list(FLOW_TYPES):

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.types import Button, Incoming, Reply
-from bot.storage.repo.conversations import ConversationState
-from bot.storage.repo.users import UserRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `htxbot ask` answers without loading the database layer
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.config import Config
     from bot.knowledge.search import SearchIndex
+    from bot.storage.repo.conversations import ConversationState
+    from bot.storage.repo.users import UserRecord
 
 # The way back to the menu, offered under most replies (the start flow handles "start:menu").
 MENU_BUTTON = Button("📋 Menu", "start:menu")

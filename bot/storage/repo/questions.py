@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.privacy import redact_personal
 from bot.storage.models import QuestionLog
 
 MAX_LOGGED_CHARS = 2000
@@ -21,9 +22,10 @@ class UnansweredQuestion:
 
 async def log_question(s: AsyncSession, channel: str, user_id: str, raw: str, normalised: str,
                        entry_id: str | None, score: float, answered: bool) -> None:
-    """Keep the question (truncated: a 50,000-character message is kept as its first 2,000)."""
-    s.add(QuestionLog(channel=channel, user_external_id=user_id, raw_text=raw[:MAX_LOGGED_CHARS],
-                      normalised=normalised[:MAX_LOGGED_CHARS], entry_id=entry_id, score=score,
+    """Keep the question with ID-card and phone numbers and e-mail addresses masked (truncated: a
+    50,000-character message is kept as its first 2,000)."""
+    s.add(QuestionLog(channel=channel, user_external_id=user_id, raw_text=redact_personal(raw[:MAX_LOGGED_CHARS]),
+                      normalised=redact_personal(normalised[:MAX_LOGGED_CHARS]), entry_id=entry_id, score=score,
                       answered=answered))
 
 

@@ -1,0 +1,187 @@
+"""Questions as members really ask them, through the real core (App + SQLite) and the shipped knowledge base:
+follow-ups, several questions in one message, long messages, a question the base does not answer,
+the old law, other fields, English. Read like dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.core.types import ChannelCapabilities
+from bot.storage.models import QuestionLog
+from tests.conftest import ROOT, Chat, RecordingChannel, make_config
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[App]:
+    application = await App.open(make_config(tmp_path, kb=ROOT / "knowledge"))
+    yield application
+    await application.close()
+
+
+def body(text: str) -> str:
+    """What the member reads before the source line(s)."""
+    return text.split("📚")[0]
+
+
+async def test_where_to_file_follows_the_dossier_question(bot: App) -> None:
+    chat = Chat(bot)
+    assert "Giấy đề nghị đăng ký" in await chat.say("hồ sơ đăng ký htx gồm những gì")
+    text = await chat.say("nộp ở đâu?")
+    assert "UBND xã, phường" in body(text)
+    assert "Đông Hà" not in text
+
+
+async def test_the_same_fragment_without_context_is_not_guessed(bot: App) -> None:
+    chat = Chat(bot)
+    text = await chat.say("nộp ở đâu?")
+    assert "chưa chắc" in text and "Đông Hà" not in text
+    assert any(payload.startswith("qa:e:") for _, payload in chat.buttons())
+
+
+async def test_and_what_about_a_tht_swaps_the_organisation_then_the_old_rule(bot: App) -> None:
+    chat = Chat(bot)
+    assert "05 thành viên" in await chat.say("lập htx cần mấy người")
+    assert "02 thành viên" in body(await chat.say("còn THT thì sao?"))
+    old = await chat.say("luật cũ thì sao?")
+    assert "151/2007" in old and "3 cá nhân" in old
+
+
+async def test_board_term_after_board_size(bot: App) -> None:
+    chat = Chat(bot)
+    size = await chat.say("hội đồng quản trị có bao nhiêu thành viên")
+    assert "Khoản 1 Điều 65".lower() in size.lower()
+    term = await chat.say("nhiệm kỳ bao lâu?")
+    assert "05 năm" in body(term) and "HĐQT" in body(term)
+
+
+async def test_interest_rate_follows_a_fund_loan_question_and_gold_prices_stay_declined(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("vay quỹ hỗ trợ phát triển htx cần điều kiện gì")
+    assert "lãi suất" in body(await chat.say("thế còn lãi suất?")).lower()
+    gold = await chat.say("giá vàng hôm nay")
+    assert "giá cả thị trường" in gold and "Nguồn" not in gold
+
+
+async def test_context_survives_a_restart(tmp_path: Path) -> None:
+    config = make_config(tmp_path, kb=ROOT / "knowledge")
+    first = await App.open(config)
+    await Chat(first).say("hồ sơ đăng ký htx gồm những gì")
+    await first.close()
+    again = await App.open(config)  # a new process on the same database
+    try:
+        assert "UBND xã, phường" in body(await Chat(again).say("nộp ở đâu?"))
+    finally:
+        await again.close()
+
+
+async def test_a_new_full_question_starts_fresh(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("hội đồng quản trị có bao nhiêu thành viên")
+    text = await chat.say("tổ hợp tác có tư cách pháp nhân không")
+    assert "không có tư cách" in body(text).lower()
+
+
+async def test_two_questions_in_one_message_are_both_answered_in_order(bot: App) -> None:
+    text = await Chat(bot).say("lập htx cần mấy người, góp vốn tối đa bao nhiêu?")
+    members, cap = text.index("05 thành viên"), text.index("30%")
+    assert members < cap
+    assert "1️⃣" in text and "2️⃣" in text
+    assert text.count("📚 Nguồn") == 2  # each part keeps its source, after the answers
+
+
+async def test_a_long_friendly_message_is_answered_on_its_question(bot: App) -> None:
+    message = ("Chào anh chị ạ, em là nông dân ở xã Hải Phú, nhà em trồng lúa và nuôi bò đã hơn 10 năm nay. "
+               "Mấy hộ trong thôn bàn nhau muốn cùng làm ăn cho có đầu ra ổn định, có người bảo nên lập hợp tác "
+               "xã, có người bảo lập tổ hợp tác thôi. Em muốn hỏi là lập hợp tác xã thì cần ít nhất bao nhiêu "
+               "người ạ? Em cảm ơn anh chị nhiều, chúc anh chị sức khỏe.")
+    text = await Chat(bot).say(message)
+    assert "05 thành viên" in body(text)
+
+
+async def test_a_question_on_another_subject_offers_topics_instead_of_a_wrong_answer(bot: App) -> None:
+    chat = Chat(bot)
+    text = await chat.say("thanh vien htx co duoc rut von khong")
+    assert "Được." not in text and "liên kết không góp vốn" not in text
+    assert "chưa chắc" in text
+    labels = [label for label, payload in chat.buttons() if payload.startswith("qa:e:")]
+    assert labels and labels[0] == "Ra khỏi hợp tác xã có được trả lại vốn góp không"
+    assert "trả lại phần vốn góp" in await chat.say("1")  # picking the topic answers it
+
+
+async def test_director_conditions_are_not_answered_with_fund_loan_conditions(bot: App) -> None:
+    text = await Chat(bot).say("giam doc htx can dieu kien gi")
+    assert "Điều 22 Nghị định 45/2021" not in text and "chưa chắc" in text
+
+
+async def test_offered_topics_are_numbered_where_there_are_no_buttons(bot: App) -> None:
+    zalo = RecordingChannel("zalo", ChannelCapabilities(max_text=2000, buttons=False, documents=False))
+    bot.register_channel(zalo)
+    chat = Chat(bot, channel="zalo")
+    await chat.say("thanh vien htx co duoc rut von khong")
+    text = "\n".join(r.text for r in chat.last)
+    assert "1. Ra khỏi hợp tác xã có được trả lại vốn góp không" in text
+
+
+async def test_today_law_answers_unless_the_old_one_is_named(bot: App) -> None:
+    chat = Chat(bot)
+    today = await chat.say("điều kiện trở thành thành viên hợp tác xã")
+    assert "Điều 30 Luật Hợp tác xã 2023" in body(today) and "⚠️" not in today
+    old = await chat.say("HTX thành lập năm 2018 theo luật cũ cần mấy thành viên")
+    assert "07 thành viên" in body(old) and "Hiện nay" in old
+
+
+async def test_a_date_in_a_question_is_a_date_not_a_document_number(bot: App) -> None:
+    index = bot.services.index
+    result = index.search("trước 1/7/2025 nộp hồ sơ htx ở đâu")
+    assert "7/2025" not in result.query_tokens and "2025" in result.query_tokens
+
+
+async def test_yes_or_no_opener_only_when_that_was_asked(bot: App) -> None:
+    chat = Chat(bot)
+    asked = await chat.say("ra khỏi htx có được trả lại vốn góp không")
+    assert asked.startswith("**Có.**") or asked.startswith("Có.")
+    described = await chat.say("khi ra khỏi hợp tác xã thì vốn góp được xử lý như thế nào")
+    assert not described.lstrip("*").startswith("Có")
+
+
+@pytest.mark.parametrize("question", [
+    "Thành lập công ty TNHH cần bao nhiêu thành viên",
+    "hộ kinh doanh đăng ký ở đâu",
+    "vay ngân hàng agribank cần thế chấp gì",
+    "cấp lại căn cước công dân ở đâu",
+    "mua bảo hiểm xe máy ở đâu",
+    "mở tài khoản ngân hàng cần giấy tờ gì",
+    "làm sổ đỏ đất nông nghiệp hết bao nhiêu tiền",
+])
+async def test_other_fields_are_declined_with_where_to_ask(bot: App, question: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "Nguồn" not in text and "Liên hệ" in text
+
+
+async def test_english_gets_a_bilingual_note_and_a_clear_question_its_answer(bot: App) -> None:
+    chat = Chat(bot)
+    note = await chat.say("Can you tell me the weather in Hanoi today please?")
+    assert "Vietnamese" in note and "tiếng Việt" in note
+    assert any("Hỏi đáp" in label for label, _ in chat.buttons())  # the menu itself
+    answer = await chat.say("How many members does a cooperative need?")
+    assert "Vietnamese" in answer and "05 thành viên" in answer
+
+
+async def test_personal_numbers_are_masked_in_the_question_log(bot: App) -> None:
+    await Chat(bot).say("tôi số cccd 001203004567 điện thoại 0912345678 muốn lập htx cần mấy người")
+    async with bot.db.unit() as s:
+        row = await s.scalar(select(QuestionLog).order_by(QuestionLog.id.desc()))
+    assert row is not None
+    assert "001203004567" not in row.raw_text and "0912345678" not in row.raw_text
+
+
+async def test_a_present_tense_question_gets_the_rule_in_force_not_the_replaced_decree(bot: App) -> None:
+    now = body(await Chat(bot).say("tổ hợp tác cần mấy người"))
+    assert "02" in now.split("\n")[0] and "Nghị định 151/2007" not in now
+    before = body(await Chat(bot).say("Trước đây tổ hợp tác cần mấy người?"))
+    assert "3 cá nhân" in before and "Hiện nay" in before  # the old rule, with what applies today
