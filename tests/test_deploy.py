@@ -55,6 +55,7 @@ def test_compose_runs_postgresql_the_bot_and_a_tls_proxy() -> None:
     lines = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8").splitlines()
     caddyfile = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     assert "/telegram/webhook" in caddyfile and "/zalo/webhook" in caddyfile and "/metrics" not in caddyfile
+    assert "/zalo-oa/webhook" in caddyfile and "/admin" in caddyfile and "/healthz" not in caddyfile
 
 
 def test_the_image_runs_as_an_unprivileged_user_with_htxbot_as_entry_point() -> None:

@@ -315,3 +315,17 @@ async def test_kb_unanswered_masks_phone_numbers(tmp_path: Path, monkeypatch: py
         await asyncio.to_thread(main, ["kb", "unanswered"])
     out = capsys.readouterr().out
     assert PHONE_MASK in out and "0912345678" not in out
+
+
+async def test_a_rated_question_is_stored_without_the_phone_number_typed_in_it(app: App) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models_knowledge import AnswerOffer, AnswerRating
+
+    replies = await say(app, "m1", "lap htx can bao nhieu nguoi, sdt toi 0912 345 678", channel="telegram")
+    down = [p for p in payloads(replies) if p.startswith("rate:down")]
+    await say(app, "m1", payload=down[0], channel="telegram")
+    async with app.db.unit() as s:
+        stored = [*(await s.scalars(select(AnswerOffer.question))), *(await s.scalars(select(AnswerRating.question)))]
+    assert stored and all(PHONE_MASK in q and "345" not in q for q in stored)
+    assert all("345" not in i.example for i in await queue(app))

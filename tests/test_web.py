@@ -37,7 +37,8 @@ async def _stored_link(app: App) -> str:
 
 async def test_a_bad_signature_gets_403_whether_or_not_the_id_exists(app: App, client: TestClient) -> None:
     path = await _stored_link(app)
-    assert (await client.get(path)).status == 200
+    good = await client.get(path)
+    assert good.status == 200 and "no-store" in good.headers["Cache-Control"]  # personal data: never cached
     file_id = path.split("/files/")[1].split("?")[0]
     forged_existing = path.replace("sig=", "sig=0")
     forged_missing = forged_existing.replace(file_id, "0" * len(file_id))

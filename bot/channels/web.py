@@ -82,8 +82,9 @@ async def download(request: web.Request) -> web.Response:
     if record is None:
         raise web.HTTPNotFound(text="Tệp này không còn được lưu. Hãy yêu cầu bot gửi lại tệp.")
     disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
-    return web.Response(body=record.data, content_type=record.mime,
-                        headers={"Content-Disposition": disposition})
+    return web.Response(body=record.data, content_type=record.mime,  # dossiers hold personal data: no caching
+                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store, private",
+                                 "X-Content-Type-Options": "nosniff"})
 
 
 async def serve(web_app: web.Application, host: str, port: int) -> web.AppRunner:

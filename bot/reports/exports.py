@@ -13,6 +13,18 @@ from openpyxl.styles import Alignment, Font
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Table = tuple[Sequence[str], Sequence[Sequence[Any]]]
+# A cell a spreadsheet would read as a formula: members' free text must stay text in the staff's Excel.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """The value as a spreadsheet should show it: None → "", text that would start a formula gets a
+    leading apostrophe (numbers stay numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
@@ -20,7 +32,7 @@ def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows([[safe_cell(v) for v in row] for row in rows])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -32,7 +44,10 @@ def xlsx_bytes(sheets: dict[str, Table]) -> bytes:
         sheet = book.create_sheet(title[:31])
         sheet.append(list(headers))
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append([safe_cell(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.privacy import redact_personal
 from bot.storage.models_knowledge import AnswerOffer, AnswerRating
 
 MAX_TEXT = 2000
@@ -39,9 +40,10 @@ def _record(o: AnswerOffer) -> OfferRecord:
 
 async def record_offer(s: AsyncSession, channel: str, user_id: str, question: str, normalised: str,
                        entry_id: str | None, runner_up_id: str | None, score: float) -> int:
-    """Keep an answer that was shown; its id goes into the rating buttons."""
-    offer = AnswerOffer(channel=channel, user_external_id=user_id, question=question[:MAX_TEXT],
-                        normalised=normalised[:MAX_TEXT], entry_id=entry_id, runner_up_id=runner_up_id,
+    """Keep an answer that was shown (ID and phone numbers masked, as in the question log, so both group
+    under the same key); its id goes into the rating buttons."""
+    offer = AnswerOffer(channel=channel, user_external_id=user_id, question=redact_personal(question[:MAX_TEXT]),
+                        normalised=redact_personal(normalised[:MAX_TEXT]), entry_id=entry_id, runner_up_id=runner_up_id,
                         score=score)
     s.add(offer)
     await s.flush()
