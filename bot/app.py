@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 
@@ -25,6 +25,12 @@ from bot.storage.repo import conversations, files, users
 
 log = logging.getLogger(__name__)
 
+
+class DossierMaker(Protocol):
+    """Makes a registration's dossier file again (the registration flow; the admin console uses it)."""
+
+    def dossier_reply(self, kind: str, answers: dict[str, Any]) -> Reply: ...
+
 DEFAULT_CAPABILITIES = ChannelCapabilities()
 
 # Set by the inbox while it processes a stored update: called inside the turn's transaction with the
@@ -36,11 +42,13 @@ REPLY_RECORDER: ContextVar[Callable[[Any, str, list[Reply]], Awaitable[None]] | 
 class App:
     """One running bot: shared by every channel, holding no per-user state in memory."""
 
-    def __init__(self, config: Config, db: Database, services: Services, dispatcher: Dispatcher) -> None:
+    def __init__(self, config: Config, db: Database, services: Services, dispatcher: Dispatcher,
+                 dossiers: DossierMaker | None = None) -> None:
         self.config = config
         self.db = db
         self.services = services
         self.dispatcher = dispatcher
+        self.dossiers = dossiers
         self.links = LinkSigner(config.web.public_url, config.web.link_secret, config.web.link_ttl_hours)
         self.channels: dict[str, Channel] = {}
         self._locks = KeyedLocks()  # one turn at a time per user: two quick taps must not both advance a wizard

@@ -60,10 +60,10 @@ async def build_app(config: Config, *, migrate: bool = True) -> App:
     kb = load_valid_knowledge(config.knowledge.path)
     index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)
     services = Services(config=config, index=index)
-    flows, fallback = build_flows(services)
+    flows = build_flows(services)
     db = await open_database(config, migrate=migrate)
     services.extras["db"] = db
-    return App(config, db, services, Dispatcher(flows, fallback))
+    return App(config, db, services, Dispatcher(flows.ordered, flows.fallback), dossiers=flows.dossiers)
 
 
 async def open_database(config: Config, *, migrate: bool = True) -> Database:
@@ -215,6 +215,7 @@ class Runtime:
 
     async def _telegram(self) -> Channel:
         from bot.channels.telegram import TelegramChannel
+        from handlers.registry import catalogue
 
         tg = self.config.telegram
         if self.send_only:  # webhook mode without a URL: nothing polls, nothing steals updates
@@ -222,7 +223,7 @@ class Runtime:
         assert self.app is not None
         # A send-only worker receives nothing: no inbox rows of its own to take over (db=None).
         channel = TelegramChannel(tg, self.handle, db=None if self.send_only else self.app.db,
-                                  inbox=self.config.inbox)
+                                  inbox=self.config.inbox, menus=catalogue().telegram_menus())
         mode = "send-only" if self.send_only else tg.mode
         self.metrics.watch_channel("telegram", mode)
         if mode == "polling":

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.flow import MENU_BUTTON, Turn
+from bot.core.flow import MENU_BUTTON, Command, FlowSpec, Turn
 from bot.core.types import Reply
 from bot.storage.repo import admin_sessions
-from handlers.staff import audit_turn, refusal
+from handlers.staff import audit_turn
 
 LINK_MINUTES = 10
 LOGIN_PATH = "/admin/login"
@@ -21,14 +21,10 @@ class AdminLinkFlow:
     """Sends the sign-in link; members are refused and get no link."""
 
     name = "quantri"
-    commands = ("quantri",)
-    menu_label = "🖥 Trang quản trị (web)"
-    private_only = True
-    staff_only = True
+    spec = FlowSpec(commands=(Command("quantri", "Trang quản trị (web)"),), menu_label="🖥 Trang quản trị (web)",
+                    staff_only=True, private_only=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         incoming = turn.incoming
         token = await admin_sessions.create_login_link(turn.db, incoming.channel, incoming.user_id,
                                                        timedelta(minutes=LINK_MINUTES))

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from bot.core.flow import Turn
+from bot.core.flow import Command, FlowSpec, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.storage.repo import broadcasts, files, surveys
 from bot.storage.repo.broadcasts import FileData
@@ -34,11 +34,9 @@ class AnnounceFlow:
     """Compose → audience → time → preview → confirm. State lives in the conversation row."""
 
     name = "announce"
-    private_only = True
-    commands = ("thongbao", "baocao", "huythongbao")
-    menu_label = "📣 Gửi thông báo"
-    staff_only = True
-    accepts_attachments = True
+    spec = FlowSpec(commands=(Command("thongbao", "Soạn thông báo"), Command("baocao", "Báo cáo gửi thông báo"),
+                              Command("huythongbao", "Huỷ thông báo đã hẹn giờ")),
+                    menu_label="📣 Gửi thông báo", staff_only=True, private_only=True, accepts_files=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         if not turn.is_staff:

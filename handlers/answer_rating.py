@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
-from bot.core.flow import MENU_BUTTON, Turn
+from bot.core.flow import MENU_BUTTON, FlowSpec, Turn
 from bot.core.types import Button, Reply
 from bot.knowledge.model import Entry
 from bot.storage.repo import ratings
@@ -90,8 +90,7 @@ class AnswerRatingFlow:
     """Handles "rate:up|down|pick:<offer id>" buttons; it is never an active flow."""
 
     name = "rate"
-    commands: tuple[str, ...] = ()
-    menu_label = None
+    spec = FlowSpec()
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         return [Reply(STALE, buttons=[MENU_BUTTON])]

@@ -9,7 +9,7 @@ import yaml
 
 from bot.config import PACKAGE_ROOT
 from bot.core.flow import MENU_BUTTON as MENU
-from bot.core.flow import Services, Turn
+from bot.core.flow import Command, FlowSpec, Services, Turn
 from bot.core.types import Button, Reply
 from bot.storage.repo import feedback
 from bot.text import clean
@@ -31,9 +31,8 @@ class FeedbackFlow:
     """Topic → text → anonymity → thanks. State: {"step", "topic", "text"}."""
 
     name = "feedback"
-    private_only = True
-    commands = ("gopy",)
-    menu_label = "💬 Góp ý, kiến nghị"
+    spec = FlowSpec(commands=(Command("gopy", "Góp ý, kiến nghị", typed=("gop y",)),),
+                    menu_label="💬 Góp ý, kiến nghị", private_only=True)
 
     def __init__(self, services: Services) -> None:
         self.topics = load_topics(services)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.core.flow import MENU_BUTTON as MENU
-from bot.core.flow import Turn
+from bot.core.flow import Command, FlowSpec, Turn
 from bot.core.types import Button, Reply
 from bot.storage.repo import users
 from bot.text import clean
@@ -37,9 +37,10 @@ class ProfileFlow:
     Staff and admins are not asked their role (it carries their permissions)."""
 
     name = "profile"
-    private_only = True
-    commands = ("hoso", "tatthongbao", "batthongbao")
-    menu_label = "👤 Hồ sơ của tôi"
+    spec = FlowSpec(
+        commands=(Command("hoso", "Hồ sơ của tôi", typed=("ho so",)),
+                  Command("tatthongbao", "Tắt nhận thông báo"), Command("batthongbao", "Nhận lại thông báo")),
+        menu_label="👤 Hồ sơ của tôi", private_only=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         command = turn.command

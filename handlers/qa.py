@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.flow import MENU_BUTTON, Services, Turn
+from bot.core.flow import MENU_BUTTON, Command, FlowSpec, Services, Turn
 from bot.core.types import Button, Reply
 from bot.knowledge import followup
 from bot.knowledge.model import TOPICS, Entry
@@ -334,8 +335,11 @@ class QAFlow:
     """Free text → the best knowledge-base answer, or an honest "I don't know" logged for staff."""
 
     name = "qa"
-    commands = ("hoi",)
-    menu_label = "❓ Hỏi đáp về HTX"
+    spec = FlowSpec(commands=(Command("hoi", "Đặt câu hỏi"),), menu_label="❓ Hỏi đáp về HTX")
+
+    def __init__(self, menu: Callable[[Turn], list[Button]]) -> None:
+        """`menu`: the main menu's buttons for this person (the start flow's)."""
+        self.menu = menu
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         if arg:
@@ -359,10 +363,9 @@ class QAFlow:
                 turn.state.data[followup.CONTEXT_KEY] = answer.context
             else:
                 turn.state.data.pop(followup.CONTEXT_KEY, None)
-        start = turn.services.flows.get("start")
-        if not answer.answered and answer.replies and answer.replies[0].text.startswith(ENGLISH_NOTE) and start:
+        if not answer.answered and answer.replies and answer.replies[0].text.startswith(ENGLISH_NOTE):
             # Not understood in English: the note with the whole menu under it.
-            answer.replies = [replace(answer.replies[0], buttons=start.menu_buttons(turn))]  # type: ignore[attr-defined]
+            answer.replies = [replace(answer.replies[0], buttons=self.menu(turn))]
         entry_id = answer.entry.id if answer.entry else None
         await log_question(turn.db, turn.incoming.channel, turn.incoming.user_id, clean(text), answer.normalised,
                            entry_id, answer.score, answer.answered)

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import PACKAGE_ROOT
 from bot.core.flow import MENU_BUTTON as MENU
-from bot.core.flow import Services, Turn
+from bot.core.flow import Command, Flow, FlowSpec, Services, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.documents.dossier import DOCX_MIME, build_dossier
 from bot.storage.repo import registrations as repo
@@ -23,6 +23,7 @@ from bot.text import fold, small_number
 from handlers import registration_texts as T
 from handlers.qa import answer_question
 from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
+from handlers.wizard import COMMANDS as WIZARD_COMMANDS
 from handlers.wizard_form import Form, load_form
 from handlers.wizard_rules import route_of
 
@@ -40,13 +41,15 @@ class RegistrationFlow:
     """/dangky, /hosocuatoi, /xoadulieu and the "reg:*" buttons."""
 
     name = "reg"
-    private_only = True
-    commands = ("dangky", "hosocuatoi", "xoadulieu")
-    menu_label = "📝 Đăng ký thành lập HTX/THT"
-    flow_commands = ("quaylai", "huy", "boqua", "tiendo")
+    spec = FlowSpec(
+        commands=(Command("dangky", "Đăng ký thành lập HTX/THT", typed=("dang ky",)),
+                  Command("hosocuatoi", "Hồ sơ đăng ký đã làm"), Command("xoadulieu", "Xoá dữ liệu của tôi")),
+        in_flow=WIZARD_COMMANDS, menu_label="📝 Đăng ký thành lập HTX/THT", private_only=True)
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, questions: Flow) -> None:
+        """`questions` answers what users type that is not part of a registration (the Q&A flow)."""
         self.services = services
+        self.questions = questions
         folder = forms_dir(services)
         self.forms: dict[str, Form] = {kind: load_form(folder / f"{kind}.yaml") for kind in KINDS}
         self.wizards = {kind: Wizard(form, self.name, answerer=self.short_answer) for kind, form in self.forms.items()}
@@ -86,7 +89,7 @@ class RegistrationFlow:
         if data.get("stage") == "consent" and fold(text).strip() in ("co", "dong y", "ok", "u", "vang"):
             return await self.begin_wizard(turn, data["kind"])
         turn.finish()
-        return await self.services.flows["qa"].handle(turn)  # anything else is a question
+        return await self.questions.handle(turn)  # anything else is a question
 
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
         data = copy.deepcopy(turn.state.data) if turn.state.flow == self.name else {}

@@ -6,14 +6,13 @@ an item is open searches the knowledge base for other entries. The daily digest 
 from __future__ import annotations
 
 from bot.admin.actions import Outcome, Staff, attach_question, dismiss, find_item, queue, search_entries, suggestions
-from bot.core.flow import MENU_BUTTON, Turn
+from bot.core.flow import MENU_BUTTON, Command, FlowSpec, Turn
 from bot.core.types import Button, Reply
 from bot.knowledge.model import Entry
 from bot.knowledge.overlay import live_knowledge
 from bot.storage.repo import digest
 from bot.storage.repo.review import QueueItem
 from handlers.answers import short_label
-from handlers.staff import refusal
 
 PAGE = 3
 REASON_LABELS = {"unanswered": "chưa trả lời", "low": "trả lời chưa chắc", "down": "👎", "pick": "chọn «ý bạn là»"}
@@ -31,20 +30,13 @@ class ReviewFlow:
     """The review queue for staff; private chats only (questions may contain personal details)."""
 
     name = "review"
-    commands = ("cauhoimoi",)
-    menu_label = "📝 Câu hỏi mới cần xem"
-    private_only = True
-    staff_only = True
+    spec = FlowSpec(commands=(Command("cauhoimoi", "Câu hỏi mới cần xem"),), menu_label="📝 Câu hỏi mới cần xem",
+                    staff_only=True, private_only=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         return await self._page(turn, 0)
 
     async def handle(self, turn: Turn) -> list[Reply]:
-        if not turn.is_staff:
-            turn.finish()
-            return refusal()
         item = await self._current(turn)
         if item is None:
             return await self._page(turn, 0)
@@ -55,8 +47,6 @@ class ReviewFlow:
         return [self._actions(turn, item, found)]
 
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         if action in ("start", "page"):
             return await self._page(turn, int(arg) if arg.isdigit() else 0)
         if action == "digest":

@@ -1,20 +1,23 @@
 """Who is staff: admins grant (/capquyen) and revoke (/thuhoi) the staff role; every change is audited.
 
-Also the one refusal every staff-only flow gives to members: plain, and nothing changes.
+The dispatcher refuses staff-only commands and flows to members (their specs say so); `refusal()` is the
+same answer, for flows that still check for themselves.
 """
 
 from __future__ import annotations
 
+from bot.core.dispatcher import STAFF_ONLY
 from bot.core.flow import MENU_BUTTON as MENU
-from bot.core.flow import Turn
+from bot.core.flow import Command, FlowSpec, Turn
 from bot.core.types import Reply
 from bot.storage.repo import audit, users
 
-REFUSAL = "Xin lỗi, lệnh này chỉ dành cho cán bộ Liên minh HTX."
+REFUSAL = STAFF_ONLY  # the dispatcher refuses staff-only commands and flows itself
 ADMIN_ONLY = "Xin lỗi, chỉ quản trị viên mới cấp hoặc thu hồi quyền cán bộ."
 
 
 def refusal() -> list[Reply]:
+    """The dispatcher's answer to a member asking for staff work: plain, and nothing changes."""
     return [Reply(REFUSAL, buttons=[MENU])]
 
 
@@ -59,14 +62,11 @@ class StaffFlow:
     """/capquyen <channel:user_id> and /thuhoi <channel:user_id>, for admins only."""
 
     name = "staff"
-    private_only = True
-    commands = ("capquyen", "thuhoi")
-    menu_label = None
-    staff_only = True
+    spec = FlowSpec(commands=(Command("capquyen", "Cấp quyền cán bộ (quản trị viên)"),
+                              Command("thuhoi", "Thu hồi quyền cán bộ (quản trị viên)")),
+                    staff_only=True, private_only=True)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         if not is_admin(turn):
             return [Reply(ADMIN_ONLY, buttons=[MENU])]
         grant = turn.incoming.text.lstrip("/").lower().startswith("capquyen")
@@ -96,4 +96,4 @@ class StaffFlow:
         return [Reply("Gõ /capquyen hoặc /thuhoi kèm kênh:mã người dùng.", buttons=[MENU])]
 
     async def on_button(self, turn: Turn, action: str, arg: str) -> list[Reply]:
-        return await self.handle(turn) if turn.is_staff else refusal()
+        return await self.handle(turn)

@@ -10,28 +10,36 @@ row after every answer, so leaving for another flow (or a restart) loses nothing
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol
 
-from bot.core.flow import Services, Turn
+from bot.core.flow import Command, FlowSpec, Services, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.reports.exports import CSV_MIME, XLSX_MIME
 from bot.storage.repo import surveys
-from handlers.staff import MENU, audit_turn, refusal
+from handlers.staff import MENU, audit_turn
 from handlers.survey_results import Survey, chart_png, load_surveys, summary_text, survey_exports
 from handlers.wizard import CANCELLED, COMMANDS, DONE, Wizard, WizardResult
 
 WIZARD_KEY = "_wizard"
 
 
+class SurveyLauncher(Protocol):
+    """What launching a survey needs: the announcement flow's audience, time and confirm steps."""
+
+    async def begin_survey(self, turn: Turn, survey_id: str, invitation: str) -> list[Reply]: ...
+
+
 class SurveyFlow:
     name = "survey"
-    private_only = True
-    commands = ("khaosat", "ketqua", "guikhaosat")
-    menu_label = "📝 Khảo sát"
-    flow_commands = COMMANDS
+    spec = FlowSpec(
+        commands=(Command("khaosat", "Trả lời khảo sát"), Command("ketqua", "Kết quả khảo sát", staff=True),
+                  Command("guikhaosat", "Gửi khảo sát", staff=True)),
+        in_flow=COMMANDS, menu_label="📝 Khảo sát", staff_actions=frozenset({"results", "launch"}), private_only=True)
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, announce: SurveyLauncher) -> None:
+        """`announce` sends a survey's invitation to an audience, as an announcement."""
         self.services = services
+        self.announce = announce
         self.surveys: dict[str, Survey] = load_surveys(services.config.knowledge.path)
         self.wizards = {sid: Wizard(s.form, self.name) for sid, s in self.surveys.items()}
 
@@ -113,18 +121,13 @@ class SurveyFlow:
     # -- staff ---------------------------------------------------------------------------------
 
     async def launch(self, turn: Turn, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         survey = self.surveys.get(arg)
         if survey is None:
             return [Reply("Chọn khảo sát cần gửi:", buttons=[Button(s.form.title, f"survey:launch:{sid}")
                                                             for sid, s in self.surveys.items()] or [MENU])]
-        announce = turn.services.flows["announce"]
-        return await announce.begin_survey(turn, survey.id, survey.invitation)  # type: ignore[attr-defined]
+        return await self.announce.begin_survey(turn, survey.id, survey.invitation)
 
     async def results(self, turn: Turn, arg: str) -> list[Reply]:
-        if not turn.is_staff:
-            return refusal()
         survey = self.surveys.get(arg) or (self._pick("") if not arg else None)
         if survey is None:
             return [Reply("Xem kết quả khảo sát nào?", buttons=[Button(s.form.title, f"survey:results:{sid}")

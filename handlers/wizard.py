@@ -15,7 +15,7 @@ Usage from a flow::
     if result.status == DONE: answers = wizard.answers(data)      # CANCELLED: the user confirmed /huy
 
 So the flow must route its `on_button(turn, "w", arg)` to `wizard.on_button(data, arg)`, list
-("quaylai", "huy", "boqua", "tiendo") in `flow_commands`, and pass typed text to `on_text`. On DONE and
+`COMMANDS` as its spec's `in_flow`, and pass typed text to `on_text`. On DONE and
 CANCELLED the runner returns no replies: the flow says what happens next.
 
 Step types: any key of `validators.VALIDATORS` (text, person_name, phone, email, id_number, date, money,
@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.flow import Command
 from bot.core.types import Button, Reply
 from bot.text import clean, fold, small_number
 from handlers import wizard_records as records
@@ -41,7 +42,9 @@ from handlers.wizard_state import Action, Mode, WizardState
 from handlers.wizard_texts import DEFAULT_TEXTS, display, looks_like_question, yes_no
 
 ACTIVE, DONE, CANCELLED = "active", "done", "cancelled"
-COMMANDS = ("quaylai", "boqua", "tiendo", "huy")
+# The commands a wizard understands while it runs: a flow using it lists them as its spec's `in_flow`.
+COMMANDS = (Command("quaylai", typed=("quay lai",)), Command("boqua", typed=("bo qua",)),
+            Command("tiendo", typed=("tien do",)), Command("huy", typed=("huy", "huy bo")))
 DONE_WORDS = {"xong", "du roi", "het", "het roi", "xong roi", "du"}
 Answerer = Callable[[str], str | None]
 

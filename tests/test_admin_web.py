@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import App
 from bot.channels.web import build_web_app
 from bot.core.types import Incoming, Reply
-from bot.storage.repo import admin_sessions, audit
+from bot.storage.repo import admin_sessions, audit, registrations
 from handlers.admin_link import LOGIN_PATH
 from tests.conftest import make_config
 
@@ -134,3 +134,16 @@ async def test_an_announcement_sends_exactly_what_was_previewed_and_only_once(cl
     async with app.db.unit() as s:
         created = await audit.recent_actions(s, action="create_broadcast")
     assert len(created) == 1 and created[0].detail["recipients"] == 3
+
+
+async def test_staff_download_a_registrations_dossier_made_by_the_registration_flow(
+        client: TestClient, app: App) -> None:
+    async with app.db.unit() as s:
+        reg = await registrations.start_draft(s, "test", "lan", "htx")
+        assert await registrations.complete(s, reg, "test", "lan", {"name": "Hợp tác xã Nông nghiệp Tân Phú"})
+    await sign_in(client, app)
+    page = await client.get(f"/admin/dang-ky/{reg}/ho-so.docx")
+    assert page.status == 200 and (await page.read())[:2] == b"PK"  # a .docx is a zip
+    assert (await client.get(f"/admin/dang-ky/{reg + 1}/ho-so.docx")).status == 404
+    async with app.db.unit() as s:
+        assert [a.detail["registration"] for a in await audit.recent_actions(s, action="download_dossier")] == [reg]

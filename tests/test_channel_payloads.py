@@ -23,7 +23,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.app import App
-from bot.channels.telegram import APOLOGY, COMMANDS, TelegramChannel
+from bot.channels.telegram import APOLOGY, TelegramChannel
 from bot.channels.telegram_send import RATE_LIMIT_ATTEMPTS
 from bot.channels.zalo import (
     LINK_NOTE,
@@ -40,6 +40,7 @@ from bot.config import TelegramConfig
 from bot.core.channel import DeliveryError
 from bot.core.render import render_for
 from bot.core.types import ChatRef, Incoming, Reply
+from handlers.registry import catalogue
 from tests.fakes import telegram_rules
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
@@ -260,7 +261,7 @@ class EchoCore:
 @contextlib.asynccontextmanager
 async def telegram_channel(fake: FakeTelegramServer, handle: Handler) -> AsyncIterator[TelegramChannel]:
     config = TelegramConfig(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url)
-    channel = TelegramChannel(config, handle)
+    channel = TelegramChannel(config, handle, menus=catalogue().telegram_menus())
     await channel.start()
     try:
         yield channel
@@ -393,11 +394,14 @@ async def test_command_menus_are_scoped_and_groups_hide_private_only_commands(
     async with telegram_channel(fake, app.handle):
         calls = await fake.wait_for_calls("setMyCommands", 2)
     menus = {c.params["scope"]["type"]: [m["command"] for m in c.params["commands"]] for c in calls}
-    assert menus["all_private_chats"] == [name for name, _ in COMMANDS]
-    hidden = {name for name, flow in app.dispatcher.commands.items() if getattr(flow, "private_only", False)}
+    assert {"menu", "hoi", "dangky", "gopy", "hoso", "trogiup"} <= set(menus["all_private_chats"])
+    hidden = {word for word, flow in app.dispatcher.commands.items() if flow.spec.private_only}
     assert {"dangky", "gopy", "hoso"} <= hidden  # registration, feedback, profile: personal data
-    assert menus["all_group_chats"] == [name for name, _ in COMMANDS if name not in hidden]
+    assert menus["all_group_chats"] == [word for word in menus["all_private_chats"] if word not in hidden]
     assert "menu" in menus["all_group_chats"] and "hoi" in menus["all_group_chats"]
+    staff = {word for word, flow in app.dispatcher.commands.items() if flow.spec.for_staff(flow.spec.command(word))}
+    assert {"thongbao", "ketqua", "capquyen", "quantri"} <= staff
+    assert not staff & set(menus["all_private_chats"])  # members' menus never offer staff work
 
 
 def test_group_command_payload_reaches_the_core_as_the_command() -> None:

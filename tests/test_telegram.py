@@ -23,7 +23,6 @@ from bot.app import App
 from bot.broadcast.sender import BroadcastSender, SenderOptions
 from bot.channels.telegram import (
     APOLOGY,
-    COMMANDS,
     SECRET_HEADER,
     TEXT_ONLY,
     TOO_LARGE,
@@ -36,6 +35,7 @@ from bot.channels.web import build_web_app
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.core.channel import DeliveryError, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, Button, ChatRef, Incoming, Reply
+from handlers.registry import catalogue
 from tests.broadcast_support import run_until_done, seed_users
 from tests.conftest import make_config
 from tests.fakes.telegram_server import ApiCall, FakeTelegramServer
@@ -85,7 +85,7 @@ async def fake() -> AsyncIterator[FakeTelegramServer]:
 async def scripted(fake: FakeTelegramServer) -> AsyncIterator[ScriptedCore]:
     """A polling TelegramChannel wired to a ScriptedCore, started and stopped around the test."""
     core = ScriptedCore()
-    channel = TelegramChannel(tg_config(fake), core.handle)
+    channel = TelegramChannel(tg_config(fake), core.handle, menus=catalogue().telegram_menus())
     await channel.start()
     yield core
     await channel.stop()
@@ -106,7 +106,7 @@ async def webhook_channel(fake: FakeTelegramServer) -> AsyncIterator[TelegramCha
 async def test_start_registers_vietnamese_commands_and_answers_with_keyboard(
         fake: FakeTelegramServer, scripted: ScriptedCore) -> None:
     commands = (await fake.wait_for_calls("setMyCommands"))[0].params["commands"]
-    assert [(c["command"], c["description"]) for c in commands] == COMMANDS
+    assert [(c["command"], c["description"]) for c in commands] == list(catalogue().telegram_menus().private)
     fake.enqueue_command(USER, "/start")
     [sent] = await fake.wait_for_calls("sendMessage", chat_id=USER)
     keyboard = sent.params["reply_markup"]["inline_keyboard"]

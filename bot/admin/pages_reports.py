@@ -96,10 +96,10 @@ class ReportPages:
     async def dossier(self, request: web.Request, s: AsyncSession, who: SignedIn) -> web.Response:
         reg_id = int(request.match_info["reg_id"])
         record = next((r for r in await registrations.all_registrations(s) if r.id == reg_id), None)
-        flow = self.console.app.services.flows.get("reg")
-        if record is None or record.status == "deleted" or flow is None:
+        dossiers = self.console.app.dossiers
+        if record is None or record.status == "deleted" or dossiers is None:
             return self.console.refuse("Không có hồ sơ này.", status=404)
-        reply = flow.dossier_reply(record.kind, record.answers)  # type: ignore[attr-defined]
+        reply = dossiers.dossier_reply(record.kind, record.answers)
         await self.console.audit(s, who, "download_dossier", registration=reg_id)
         return self.console.file(reply.attachment.data, reply.attachment.filename, reply.attachment.mime)
 

@@ -23,7 +23,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -57,6 +57,7 @@ from bot.channels.telegram_convert import (
 from bot.channels.telegram_send import retry_seconds as _retry_seconds
 from bot.channels.telegram_send import send_call
 from bot.config import ConfigError, TelegramConfig
+from bot.core.catalogue import NO_MENUS, CommandMenus
 from bot.core.channel import APOLOGY, DeliveryError, MessageHandler, RecipientBlocked, RetryLater
 from bot.core.types import Attachment, ChannelCapabilities, ChatRef, Incoming, Reply
 from bot.storage.repo.inbox import InboxItem, InboxRow
@@ -73,16 +74,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TEXT_ONLY = "Hiện mình chỉ đọc được tin nhắn dạng chữ. Bạn vui lòng gõ câu hỏi nhé."
 TOO_LARGE = (f"Tệp bạn gửi lớn hơn {MAX_FILE_BYTES // (1024 * 1024)} MB nên mình chưa nhận được. "
              "Bạn vui lòng gửi ảnh hoặc tệp nhỏ hơn nhé.")
-COMMANDS = [
-    ("start", "Bắt đầu"),
-    ("menu", "Menu chính"),
-    ("hoi", "Đặt câu hỏi"),
-    ("dangky", "Đăng ký thành lập HTX/THT"),
-    ("gopy", "Góp ý"),
-    ("hoso", "Hồ sơ của tôi"),
-    ("huy", "Huỷ thao tác đang làm"),
-    ("trogiup", "Trợ giúp"),
-]
 _ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TRANSIENT_RETRY = 2.0  # seconds before retrying after a timeout or network error
@@ -100,18 +91,16 @@ class TelegramChannel:
                                        html=True, utf16=True)
 
     def __init__(self, config: TelegramConfig, handle: MessageHandler, *, db: Database | None = None,
-                 worker: str = "", inbox: InboxOptions | None = None,
-                 private_only: Collection[str] | None = None) -> None:
+                 worker: str = "", inbox: InboxOptions | None = None, menus: CommandMenus = NO_MENUS) -> None:
         """`db`: keep the durable inbox there (without it, updates are handled from memory: tests, tools).
-        `private_only`: commands that refuse to run in groups (left out of the group menu); by default
-        read from the core's dispatcher when `handle` is `App.handle`."""
+        `menus`: the command menus for private chats and groups (the dispatcher's catalogue makes them)."""
         _validate(config)
         # PTB 22 warns on every RetryAfter unless told to use timedelta values; we read both forms.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._config = config
         self._handle = handle
         self._redactor = _TokenRedactor(config.token)
-        self._private_only = set(private_only) if private_only is not None else _private_only_of(handle)
+        self._menus = menus
         self._migrated: dict[str, int] = {}  # group chat id -> its supergroup's id (ChatMigrated)
         builder = (
             ApplicationBuilder()
@@ -158,7 +147,7 @@ class TelegramChannel:
                 "check HTXBOT_TELEGRAM__TOKEN"
             ) from None
         try:
-            private_menu, group_menu = command_menus(COMMANDS, self._private_only)
+            private_menu, group_menu = command_menus(self._menus)
             await app.bot.set_my_commands(private_menu, scope=BotCommandScopeAllPrivateChats())
             await app.bot.set_my_commands(group_menu, scope=BotCommandScopeAllGroupChats())
             await app.start()
@@ -508,15 +497,6 @@ def _validate(config: TelegramConfig) -> None:
             "telegram.webhook_secret: webhook mode needs 1–256 characters of A-Z a-z 0-9 _ -; "
             "set HTXBOT_TELEGRAM__WEBHOOK_SECRET"
         )
-
-
-def _private_only_of(handle: MessageHandler) -> set[str]:
-    """Commands of flows that refuse to run in groups, read from the core behind `handle` (App.handle)."""
-    dispatcher = getattr(getattr(handle, "__self__", None), "dispatcher", None)
-    commands = getattr(dispatcher, "commands", None)
-    if not isinstance(commands, dict):
-        return set()
-    return {name for name, flow in commands.items() if getattr(flow, "private_only", False)}
 
 
 class _TooLarge(Exception):

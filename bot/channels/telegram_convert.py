@@ -14,6 +14,7 @@ from typing import Any
 from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.constants import ChatType
 
+from bot.core.catalogue import CommandMenus
 from bot.core.split import split_text
 from bot.core.types import Attachment, Button, Incoming, Reply
 
@@ -183,12 +184,11 @@ def build_keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in buttons])
 
 
-def command_menus(commands: list[tuple[str, str]],
-                  private_only: set[str]) -> tuple[list[BotCommand], list[BotCommand]]:
-    """The command menus for private chats (every command) and for groups (without the commands that
-    refuse to run there), for setMyCommands with the all-private and all-group scopes."""
-    private = [BotCommand(name, text) for name, text in commands]
-    return private, [c for c in private if c.command not in private_only]
+def command_menus(menus: CommandMenus) -> tuple[list[BotCommand], list[BotCommand]]:
+    """The command menus for private chats and for groups (generated from the flows' specs: groups lack
+    the commands that refuse to run there), for setMyCommands with the all-private and all-group scopes."""
+    return ([BotCommand(word, about) for word, about in menus.private],
+            [BotCommand(word, about) for word, about in menus.group])
 
 
 def reply_to_calls(reply: Reply, max_text: int = MAX_TEXT) -> list[Outgoing]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bot.core.types import Button, Incoming, Reply
 
@@ -19,13 +19,60 @@ if TYPE_CHECKING:  # annotations only: `htxbot ask` answers without loading the 
 MENU_BUTTON = Button("📋 Menu", "start:menu")
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command word a flow answers ("dangky" for /dangky).
+
+    `about` is its line in the help text and the Telegram command menu; a command without one is
+    understood but not listed. `staff` commands are refused to members by the dispatcher and never
+    listed for them. `typed` are the words people write instead on channels without a command menu,
+    without diacritics ("dang ky").
+    """
+
+    word: str
+    about: str = ""
+    staff: bool = False
+    typed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """Everything the core needs to know about a flow, declared once on the flow type as `spec`.
+
+    `commands` start the flow; `in_flow` commands (/quaylai) reach the flow only while it is active.
+    `menu_label`, when set, puts the flow on the menu. `staff_only` refuses the whole flow (commands,
+    buttons, typed messages) to members; `staff_actions` refuses only those button actions.
+    `private_only` flows (personal data) are refused in group chats. `accepts_files` flows receive the
+    pictures and files users send (`Incoming.attachment`); every other flow never sees them.
+    """
+
+    commands: tuple[Command, ...] = ()
+    in_flow: tuple[Command, ...] = ()
+    menu_label: str | None = None
+    staff_only: bool = False
+    staff_actions: frozenset[str] = frozenset()
+    private_only: bool = False
+    accepts_files: bool = False
+
+    def command(self, word: str) -> Command | None:
+        """The command with this word that starts the flow, if declared."""
+        return next((c for c in self.commands if c.word == word), None)
+
+    def in_flow_command(self, word: str) -> Command | None:
+        """The command with this word the flow understands while active (/quaylai), if declared."""
+        return next((c for c in self.in_flow if c.word == word), None)
+
+    def for_staff(self, command: Command) -> bool:
+        """Whether members are refused this command."""
+        return self.staff_only or command.staff
+
+
 @dataclass
 class Services:
-    """Long-lived things flows use: config, knowledge search, and the other flows (for the menu)."""
+    """Long-lived things flows use: config and knowledge search (other flows come through constructors)."""
 
     config: Config
     index: SearchIndex
-    flows: dict[str, Flow] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # typed accessors live with their owners
 
 
@@ -62,16 +109,13 @@ class Turn:
 class Flow(Protocol):
     """A conversation flow in handlers/. Returns replies; never sends.
 
-    `commands` start it ("/dangky"); payloads "<name>:<action>[:<arg>]" reach `on_button`; while it is
-    the active flow every other message reaches `handle`. `menu_label`, when set, puts it on the menu.
-    A flow that sets `private_only = True` (personal data: registration, profile, surveys, staff tools)
-    is refused in group chats. A flow that sets `accepts_attachments = True` receives pictures and files users send
-    (`Incoming.attachment`); the dispatcher hides them from every other flow.
+    Its `spec` (class attribute) declares commands, menu label, staff-only, private-only and files; the
+    dispatcher enforces them. Commands reach `start`; payloads "<name>:<action>[:<arg>]" reach
+    `on_button`; while it is the active flow every other message reaches `handle`.
     """
 
-    name: str
-    commands: tuple[str, ...]
-    menu_label: str | None
+    name: ClassVar[str]
+    spec: ClassVar[FlowSpec]
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]: ...
 

@@ -46,7 +46,7 @@ class Incoming:
 
     `is_staff` is never taken from the platform: the core resolves it from config and the database.
     `attachment` is a picture or file the user sent, already downloaded by the adapter (the core never
-    fetches URLs); `text` is then its caption. Only flows that declare `accepts_attachments` see it.
+    fetches URLs); `text` is then its caption. Only flows whose spec `accepts_files` see it.
     """
 
     channel: str
