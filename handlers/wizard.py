@@ -37,6 +37,7 @@ from handlers import wizard_records as records
 from handlers import wizard_rules
 from handlers.validators import FIELD_CHECKS, FORM_CHECKS, VALIDATORS, FormCheck, NeedsConfirm, Problem, Validator
 from handlers.wizard_form import Choice, Form, Step
+from handlers.wizard_rules import RuleRefusal
 from handlers.wizard_state import Action, Mode, WizardState
 from handlers.wizard_texts import DEFAULT_TEXTS, display, looks_like_question, yes_no
 
@@ -268,7 +269,8 @@ class Wizard:
         if fld.params.get("unique"):
             return records.duplicate(self, st, fld, value)
         if fld is self.step(st) and fld.type != "records":
-            return "\n".join(wizard_rules.broken(fld, value, self.applicable_answers(st), self.form))
+            refusals = wizard_rules.broken(fld, value, self.applicable_answers(st), self.form)
+            return RuleRefusal("\n".join(refusals)) if refusals else ""
         return ""
 
     def _match(self, st: WizardState, fld: Step, text: str) -> tuple[Any, str]:
@@ -296,7 +298,7 @@ class Wizard:
 
     def reask(self, st: WizardState, error: str) -> list[Reply]:
         fld = self.field(st)
-        if fld.example and "Ví dụ" not in error:
+        if fld.example and "Ví dụ" not in error and not isinstance(error, RuleRefusal):
             error += f" Ví dụ: {fld.example}."
         return self.ask(st, f"❗ {error}")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import Cm
 from openpyxl import load_workbook
 from sqlalchemy import text
 
@@ -168,7 +169,10 @@ async def test_tht_wanting_state_support_must_register_even_without_capital(app:
     route, _ = await found_tht(chat, "6 tháng", ["Trần Thị Bình, 02/09/1985, 045185001234, thôn 3",
                                                  "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4"], "Có")
     assert "phải đăng ký" in route and "thụ hưởng chính sách" in route
-    assert "VĂN BẢN ỦY QUYỀN" in docx_text(chat.last[0])
+    content = docx_text(chat.last[0])
+    assert "VĂN BẢN ỦY QUYỀN" in content
+    # the application states the total like the contract does, instead of a line left for the registrar to guess
+    assert content.count("Tổng giá trị phần góp vốn: Không góp vốn (0 đồng)") == 2
 
 
 async def test_every_validation_error_is_explained_with_an_example(app: App) -> None:
@@ -211,6 +215,7 @@ async def test_every_validation_error_is_explained_with_an_example(app: App) -> 
     assert "Ví dụ: 50 triệu, 50tr" in await chat.say("một trăm")
     declared = await chat.say("100 triệu")
     assert "❗" in declared and "bạn khai 100.000.000 đồng" in declared and "khoản 24 Điều 4 Luật HTX 2023" in declared
+    assert "Ví dụ: 100 triệu" not in declared  # a rule's refusal says what to write; no example contradicting it
     assert "Mô hình quản trị" in await chat.say("120 triệu")
 
 
@@ -478,3 +483,19 @@ def test_every_page_of_the_dossier_shows_the_same_figures_and_the_member_table_i
                      "kiêm Giám đốc"):
         assert expected in content, expected
     assert "Giám đốc: Thành Viên 1 — số phiếu" not in content  # not elected by the conference (full model)
+    assert "Nếu chọn mô hình quản trị rút gọn" not in content  # the full model: no note about the other model
+    for table in doc.tables:  # «STT» fits on one line in every table
+        assert table.columns[0].width >= Cm(1.15), [c.text for c in table.rows[0].cells]
+
+
+def test_the_simplified_model_checklist_names_the_micro_cooperative_condition() -> None:
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": 20_000_000, "role": "official"} for n in range(1, 6)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 100_000_000,
+               "governance": "simple", "director": "Thành Viên 1", "controller": "Thành Viên 2",
+               "legal_rep": "Thành Viên 1", "meeting_chair": "Thành Viên 1", "meeting_secretary": "Thành Viên 5"}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    content = "\n".join(p.text for p in doc.paragraphs)
+    assert "Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (khoản 3 Điều 56" in content

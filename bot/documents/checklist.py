@@ -67,9 +67,10 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
         "(khoản 4 Điều 74 Luật HTX 2023).",
         f"Mã ngành theo VSIC 2018 (Quyết định 27/2018/QĐ-TTg); ngành ghi «cần tra mã» phải tra trước khi nộp — "
         f"{CHECK}.",
-        f"Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (Điều 56 Luật HTX 2023); ngưỡng quy mô "
-        f"theo Nghị định 113/2024/NĐ-CP — {CHECK}.",
-    ])
+    ] + ([] if a.get("governance") == "full" else [
+        f"Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (khoản 3 Điều 56 Luật HTX 2023); "
+        f"ngưỡng quy mô theo Nghị định 113/2024/NĐ-CP — {CHECK}.",
+    ]))
 
 
 def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> None:

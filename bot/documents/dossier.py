@@ -176,7 +176,7 @@ def legal_reps_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping
     row = (1, a.get("legal_rep") or "", rep.get("birth_date", ""), NATIONALITY if rep else "",
            rep.get("id_number", ""), rep.get("address", ""), "")
     layout.table(doc, ("STT", "Họ và tên", "Ngày sinh", "Quốc tịch", "Số định danh cá nhân", "Địa chỉ liên lạc",
-                       "Chữ ký"), [row], 11, (1, 3.4, 2.2, 1.8, 3, 3, 1.6))
+                       "Chữ ký"), [row], 11, (1.3, 3.3, 2.2, 2.1, 3.0, 2.3, 1.8))
     layout.note(doc, "Điểm đ khoản 2 Điều 42 Luật HTX 2023. Người đại diện theo pháp luật là người nước ngoài: kèm "
                      "bản sao giấy tờ pháp lý. Có nhiều người đại diện theo pháp luật thì ghi thêm dòng.")
     layout.signature(doc, "Người đại diện theo pháp luật", str(a.get("legal_rep") or ""))
@@ -200,7 +200,7 @@ def management_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping
     rows = [(n, role, name or "", member(a, name).get("birth_date", ""), member(a, name).get("id_number", ""), "")
             for n, (role, name) in enumerate(officers(a), 1)]
     layout.table(doc, ("STT", "Chức danh", "Họ và tên", "Ngày sinh", "Số định danh cá nhân", "Chữ ký"), rows, 11,
-                 (1, 4.3, 3.6, 2.2, 3.1, 1.8))
+                 (1.3, 4.2, 3.5, 2.2, 3.0, 1.8))
     layout.note(doc, "Danh sách này để hợp tác xã lưu, không thuộc hồ sơ phải nộp (khoản 2 Điều 42 Luật HTX 2023).")
     layout.signature(doc, "Người đại diện theo pháp luật", str(a.get("legal_rep") or ""))
 
