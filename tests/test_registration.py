@@ -499,3 +499,27 @@ def test_the_simplified_model_checklist_names_the_micro_cooperative_condition() 
     doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
     content = "\n".join(p.text for p in doc.paragraphs)
     assert "Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (khoản 3 Điều 56" in content
+
+
+async def test_a_legal_representative_from_outside_the_members_is_asked_for_the_id_the_dossier_needs(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "xong", "100 triệu", "1", "1", "2, 3",
+                    "Đỗ Văn Phong", "4", "/boqua"]:  # a hired director (full model)
+        await chat.say(message)
+    asked = await chat.say("Đỗ Văn Phong")  # ... who is also the legal representative
+    assert "không có trong danh sách thành viên" in asked and "Ngày sinh" in asked
+    assert "điểm đ khoản 2 Điều 42" in asked
+    assert "12 chữ số" in await chat.say("20/10/1982")
+    assert "❗" in await chat.say("12345")
+    assert "Địa chỉ liên lạc" in await chat.say("001082000555")
+    assert "Chủ tọa hội nghị thành lập" in await chat.say("Thôn 5, xã Tân Lập")
+    await chat.say("1")
+    summary = await chat.say("5")
+    assert "📋 Tóm tắt" in summary and "001082000555" in summary and "⚠️" not in summary
+    await chat.say(payload=press(chat, "✅ Xác nhận"))
+    content = docx_text(chat.last[0])
+    # the application (Art. 43(6)) and the list of legal representatives (Art. 42(2)(đ)) carry the ID number
+    assert content.count("001082000555") >= 3 and "Số định danh cá nhân: 001082000555" in content
+    assert "Quốc tịch: Việt Nam" in content and "Ngày sinh: 20/10/1982" in content
+
