@@ -488,6 +488,21 @@ def test_every_page_of_the_dossier_shows_the_same_figures_and_the_member_table_i
         assert table.columns[0].width >= Cm(1.15), [c.text for c in table.rows[0].cells]
 
 
+def test_a_member_table_running_onto_a_second_page_repeats_its_header_row() -> None:
+    from docx.oxml.ns import qn
+
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên Số {n}", "birth_date": "01/01/1980", "id_number": f"0010800123{n:02d}",
+               "address": "Thôn Phước Lộc Thượng, xã Hướng Hiệp", "contribution": 10_000_000, "role": "official"}
+              for n in range(1, 16)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 150_000_000}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    members = next(t for t in doc.tables if len(t.rows) == 17)  # header, 15 members, total
+    header = members.rows[0]._tr.trPr
+    assert header is not None and header.find(qn("w:tblHeader")) is not None
+
+
 def test_the_simplified_model_checklist_names_the_micro_cooperative_condition() -> None:
     from bot.documents.dossier import build_dossier
 
