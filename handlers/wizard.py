@@ -344,7 +344,8 @@ class Wizard:
         values, error = records.parse_multi(self, st, step, text)
         if error:
             return WizardResult(self.reask(st, error))
-        return self.store(st, values)
+        ticked = st.picked or []  # boxes ticked before typing are kept, not silently replaced
+        return self.store(st, list(dict.fromkeys([*ticked, *values])))
 
     # --- commands -------------------------------------------------------------------------------
 

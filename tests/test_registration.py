@@ -538,3 +538,42 @@ async def test_a_legal_representative_from_outside_the_members_is_asked_for_the_
     assert content.count("001082000555") >= 3 and "Số định danh cá nhân: 001082000555" in content
     assert "Quốc tịch: Việt Nam" in content and "Ngày sinh: 20/10/1982" in content
 
+
+
+async def test_a_ticked_business_line_is_kept_and_a_term_typed_too_early_is_not_taken_for_one(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "2", "1", "rau an toàn Tân Lập", "Cùng sản xuất rau"]:
+        await chat.say(message)
+    await chat.say("3")  # ticks Trồng rau, đậu các loại và trồng hoa
+    early = await chat.say("6 tháng")  # the next question's answer, typed before «Xong»
+    assert "❗" in early and "Bước 3/" in early
+    await chat.say("Trồng nấm rơm")  # a line not in the list, typed after the tick
+    for message in ["6 tháng", "Quảng Trị", "phường Đông Hà", "Khu phố 1", "0987654321",
+                    "Trần Thị Bình, 02/09/1985, 045185001234, thôn 3", "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4",
+                    "xong", "Không", "1", "1"]:
+        await chat.say(message)
+    summary = await chat.say("1")
+    assert "Ngành, nghề: Trồng rau, đậu các loại và trồng hoa (0118); Trồng nấm rơm" in summary
+    assert "6 tháng;" not in summary and "; 6 tháng" not in summary
+
+
+async def test_removing_a_member_who_holds_offices_asks_for_those_offices_again(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "Võ Thị Giang, 07/07/1988, 001188000113, xóm Đoài, 20tr",
+                    "xong", "120 triệu", "1", "1", "2, 3", "1", "4", "/boqua", "1", "1"]:
+        await chat.say(message)  # Nguyễn Văn An: chair, director, legal representative, conference chair
+    assert "📋 Tóm tắt" in await chat.say("5")
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Thành viên sáng lập"))
+    await chat.say(payload=press(chat, "🗑 Xoá"))
+    await chat.say(payload=press(chat, "🗑 1."))  # Nguyễn Văn An leaves the list
+    assert "Chủ tịch HĐQT" in await chat.say("xong")
+    assert "Giám đốc" in await chat.say("Hoàng Văn Em")
+    assert "Ban kiểm soát khác" in await chat.say("Hoàng Văn Em")  # the chair may also be the director
+    legal_rep = await chat.say("/boqua")
+    assert "Người đại diện theo pháp luật" in legal_rep and "Ngày sinh người đại diện" not in legal_rep
+    assert "Chủ tọa hội nghị" in await chat.say("Hoàng Văn Em")
+    summary = await chat.say("Võ Thị Giang")
+    assert "📋 Tóm tắt" in summary and "Nguyễn Văn An" not in summary
+    assert "Chủ tịch HĐQT: Hoàng Văn Em" in summary and "Người đại diện theo pháp luật: Hoàng Văn Em" in summary
