@@ -577,3 +577,24 @@ async def test_removing_a_member_who_holds_offices_asks_for_those_offices_again(
     summary = await chat.say("Võ Thị Giang")
     assert "📋 Tóm tắt" in summary and "Nguyễn Văn An" not in summary
     assert "Chủ tịch HĐQT: Hoàng Văn Em" in summary and "Người đại diện theo pháp luật: Hoàng Văn Em" in summary
+
+
+async def test_an_office_edited_from_the_summary_is_refused_at_once_when_it_clashes_with_the_control_board(
+        app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "xong", "100 triệu", "1", "1", "2, 3", "1", "4",
+                    "/boqua", "1", "1"]:
+        await chat.say(message)
+    assert "📋 Tóm tắt" in await chat.say("5")  # Phạm Thị Dung heads the supervisory board
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Giám đốc"))
+    director = await chat.say("Phạm Thị Dung")
+    assert "❗" in director and "Phạm Thị Dung đang ở Ban kiểm soát" in director
+    assert "điểm b khoản 2 và điểm b khoản 3 Điều 62 Luật HTX 2023" in director and "Bước 15/" in director
+    await chat.say("Hoàng Văn Em")
+    assert "📋 Tóm tắt" in await chat.say("/boqua")  # the optional step skipped before is offered again
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Chủ tịch HĐQT"))
+    chair = await chat.say("4")  # Phạm Thị Dung again, as chair of the board
+    assert "❗" in chair and "điểm b khoản 1 và điểm b khoản 3 Điều 62" in chair
