@@ -6,6 +6,8 @@ import asyncio
 import csv
 import io
 import json
+import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -598,3 +600,25 @@ async def test_an_office_edited_from_the_summary_is_refused_at_once_when_it_clas
     await chat.say(payload=press(chat, "✏️ Chủ tịch HĐQT"))
     chair = await chat.say("4")  # Phạm Thị Dung again, as chair of the board
     assert "❗" in chair and "điểm b khoản 1 và điểm b khoản 3 Điều 62" in chair
+
+
+def test_the_rendered_checklist_of_a_simplified_model_dossier_ends_on_its_own_page(tmp_path: Path) -> None:
+    from bot.documents.dossier import build_dossier
+
+    office, pdftext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not office or not pdftext:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) not installed: cannot render the dossier")
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": 20_000_000, "role": "official"} for n in range(1, 6)]
+    answers = {"name": "Hợp tác xã Tân Lập", "commune": "xã Tân Lập", "province": "Quảng Trị", "members": people,
+               "charter_capital": 100_000_000, "governance": "simple", "director": "Thành Viên 1",
+               "controller": "Thành Viên 2", "legal_rep": "Thành Viên 1", "meeting_chair": "Thành Viên 1",
+               "meeting_secretary": "Thành Viên 5"}
+    (tmp_path / "hoso.docx").write_bytes(build_dossier("htx", answers, {}))
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "hoso.docx")], check=True, capture_output=True,
+                   timeout=180)
+    text = subprocess.run([pdftext, "-layout", str(tmp_path / "hoso.pdf"), "-"], check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+    last_page = text.rstrip("\f").split("\f")[-1]
+    assert "DANH MỤC VIỆC CẦN LÀM" in last_page and "Nghị định 113/2024" in last_page  # no page of one bullet

@@ -174,7 +174,10 @@ def signatures(doc: DocumentType, people: Sequence[tuple[str, str]]) -> None:
         signed.add_run(name).bold = True
 
 
-def bullets(doc: DocumentType, items: Sequence[str]) -> None:
+def bullets(doc: DocumentType, items: Sequence[str], size: int | None = None) -> None:
+    """Bulleted paragraphs (`size` pt when given, e.g. to keep a checklist on one page)."""
     for item in items:
         para = doc.add_paragraph(style="List Bullet")
-        para.add_run(item)
+        run = para.add_run(item)
+        if size:
+            run.font.size = Pt(size)
