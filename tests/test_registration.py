@@ -622,3 +622,23 @@ def test_the_rendered_checklist_of_a_simplified_model_dossier_ends_on_its_own_pa
                           text=True, timeout=60).stdout
     last_page = text.rstrip("\f").split("\f")[-1]
     assert "DANH MỤC VIỆC CẦN LÀM" in last_page and "Nghị định 113/2024" in last_page  # no page of one bullet
+
+
+async def test_addresses_typed_without_diacritics_are_confirmed_with_them_before_the_dossier(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "2", "1", "Rau an toàn Tân Lập", "Cùng sản xuất rau", "3, 13", "24 tháng", "Quảng Trị",
+                    "phường Đông Hà"]:
+        await chat.say(message)
+    seat = await chat.say("Khu pho 1")
+    assert "«Khu phố 1»" in seat and "có dấu" in seat
+    await chat.say("có")
+    await chat.say("0987654321")
+    member = await chat.say("Trần Thị Bình, 02/09/1985, 045185001234, thon 3, 10 triệu")
+    assert "«thôn 3»" in member and "Đã thêm" not in member
+    assert "Đã thêm thành viên 1" in await chat.say("có")
+    for message in ["Lê Văn Cường, 01/01/1990, 045185001235, thôn 4, 5tr", "xong", "Không", "1", "1", "1"]:
+        await chat.say(message)
+    await chat.say(payload=press(chat, "✅ Xác nhận"))
+    content = docx_text(chat.last[0])
+    assert "Khu phố 1, phường Đông Hà" in content and "Khu pho 1" not in content
+    assert "thôn 3" in content and "thon 3" not in content
