@@ -313,8 +313,10 @@ class Wizard:
                 return WizardResult(self.reask(st, error))
         if value in (None, "", []):
             st.answers.pop(step.key, None)
+            st.skipped = [*(k for k in st.skipped if k != step.key), step.key]
         else:
             st.answers[step.key] = value
+            st.skipped = [k for k in st.skipped if k != step.key]
         said = wizard_rules.notices(step, value, self.applicable_answers(st), self.form) if value else []
         return self.advance(st, "\n".join(f"ℹ️ {n}" for n in said))
 
@@ -332,7 +334,7 @@ class Wizard:
     def _next_index(self, st: WizardState, after: int) -> int:
         for j in range(after + 1, len(self.form.steps)):
             step = self.form.steps[j]
-            if step.applies(st.answers) and not (st.returning and step.key in st.answers):
+            if step.applies(st.answers) and not (st.returning and (step.key in st.answers or step.key in st.skipped)):
                 return j
         return len(self.form.steps)
 
