@@ -52,6 +52,10 @@ def validate_text(text: str, params: Mapping[str, Any]) -> Result:
     prefix = params.get("ensure_prefix")
     if prefix:
         return _with_prefix(value, str(prefix), [str(a) for a in params.get("prefix_aliases", [])])
+    what = params.get("confirm_diacritics")  # e.g. "Địa chỉ": text that goes into a document as typed
+    if what and any(c.isalpha() for c in value) and not has_diacritics(value):
+        restored = restore(value)
+        return NeedsConfirm(restored, confirm_question(str(what), value, restored)), ""
     return value, ""
 
 

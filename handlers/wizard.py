@@ -38,6 +38,7 @@ from handlers import wizard_records as records
 from handlers import wizard_rules
 from handlers.validators import FIELD_CHECKS, FORM_CHECKS, VALIDATORS, FormCheck, NeedsConfirm, Problem, Validator
 from handlers.wizard_form import Choice, Form, Step
+from handlers.wizard_rules import RuleRefusal
 from handlers.wizard_state import Action, Mode, WizardState
 from handlers.wizard_texts import DEFAULT_TEXTS, display, looks_like_question, yes_no
 
@@ -271,7 +272,8 @@ class Wizard:
         if fld.params.get("unique"):
             return records.duplicate(self, st, fld, value)
         if fld is self.step(st) and fld.type != "records":
-            return "\n".join(wizard_rules.broken(fld, value, self.applicable_answers(st), self.form))
+            refusals = wizard_rules.broken(fld, value, self.applicable_answers(st), self.form)
+            return RuleRefusal("\n".join(refusals)) if refusals else ""
         return ""
 
     def _match(self, st: WizardState, fld: Step, text: str) -> tuple[Any, str]:
@@ -299,7 +301,7 @@ class Wizard:
 
     def reask(self, st: WizardState, error: str) -> list[Reply]:
         fld = self.field(st)
-        if fld.example and "Ví dụ" not in error:
+        if fld.example and "Ví dụ" not in error and not isinstance(error, RuleRefusal):
             error += f" Ví dụ: {fld.example}."
         return self.ask(st, f"❗ {error}")
 
@@ -314,8 +316,10 @@ class Wizard:
                 return WizardResult(self.reask(st, error))
         if value in (None, "", []):
             st.answers.pop(step.key, None)
+            st.skipped = [*(k for k in st.skipped if k != step.key), step.key]
         else:
             st.answers[step.key] = value
+            st.skipped = [k for k in st.skipped if k != step.key]
         said = wizard_rules.notices(step, value, self.applicable_answers(st), self.form) if value else []
         return self.advance(st, "\n".join(f"ℹ️ {n}" for n in said))
 
@@ -333,7 +337,7 @@ class Wizard:
     def _next_index(self, st: WizardState, after: int) -> int:
         for j in range(after + 1, len(self.form.steps)):
             step = self.form.steps[j]
-            if step.applies(st.answers) and not (st.returning and step.key in st.answers):
+            if step.applies(st.answers) and not (st.returning and (step.key in st.answers or step.key in st.skipped)):
                 return j
         return len(self.form.steps)
 
@@ -345,7 +349,8 @@ class Wizard:
         values, error = records.parse_multi(self, st, step, text)
         if error:
             return WizardResult(self.reask(st, error))
-        return self.store(st, values)
+        ticked = st.picked or []  # boxes ticked before typing are kept, not silently replaced
+        return self.store(st, list(dict.fromkeys([*ticked, *values])))
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ A form file looks like this (every key except `key`, `prompt` and `type` is opti
         example: Hợp tác xã Nông nghiệp Tân Lập   # shown after an error
         type: text                           # a validator name, or choice / multi_choice / records
         required: false                      # optional steps can be skipped with /boqua
-        when: {governance: full}             # ask only when an earlier answer matches
+        when: {governance: full}             # ask only when an earlier answer matches; {legal_rep: {not_in:
+                                             #   members}}: only when that answer names no one in the list
         choices: [{value: full, label: Đầy đủ}]   # or plain strings; choices_file: list.yaml
         choices_from: members                # choices built from the names in a records step
         fields: [...]                        # the sub-steps of one record (type: records)
@@ -87,8 +88,16 @@ class Step:
         return self.label or self.key
 
     def applies(self, answers: dict[str, Any]) -> bool:
-        """True when every `when` condition holds for the answers given so far."""
+        """True when every `when` condition holds for the answers given so far.
+
+        A condition is a value, a list of values, or `{not_in: <records key>}`: the answer is given and is not
+        the name of anyone in that list (e.g. a legal representative from outside the members)."""
         for key, expected in self.when.items():
+            if isinstance(expected, dict) and "not_in" in expected:
+                names = {r.get("name") for r in answers.get(expected["not_in"]) or [] if isinstance(r, dict)}
+                if not answers.get(key) or answers.get(key) in names:
+                    return False
+                continue
             allowed = expected if isinstance(expected, list) else [expected]
             if answers.get(key) not in allowed:
                 return False

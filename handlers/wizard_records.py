@@ -226,11 +226,30 @@ def on_more(w: Wizard, st: WizardState, rest: str) -> WizardResult:
 def on_remove(w: Wizard, st: WizardState, rest: str) -> WizardResult:
     from handlers.wizard import WizardResult
 
-    records = st.answers.get(w.step(st).key) or []
+    key = w.step(st).key
+    records = st.answers.get(key) or []
     if small_number(rest) is not None and int(rest) < len(records):
-        records.pop(int(rest))
+        forget_person(w, st, key, records.pop(int(rest)).get("name"))
     st.mode = Mode.RECORD_MORE
     return WizardResult(w.ask(st))
+
+
+def forget_person(w: Wizard, st: WizardState, records_key: str, name: Any) -> None:
+    """A person removed from the list no longer holds the offices chosen from it: those answers are dropped
+    (or the name taken out of a multiple choice), so the wizard asks them again instead of treating the
+    person as someone from outside the list."""
+    for step in w.form.steps:
+        if step.params.get("choices_from") != records_key or step.key not in st.answers:
+            continue
+        answer = st.answers[step.key]
+        if isinstance(answer, list) and name in answer:
+            kept = [v for v in answer if v != name]
+            if kept:
+                st.answers[step.key] = kept
+            else:
+                del st.answers[step.key]
+        elif answer == name:
+            del st.answers[step.key]
 
 
 # --- multi choice -------------------------------------------------------------------------------
@@ -249,8 +268,8 @@ def parse_multi(w: Wizard, st: WizardState, step: Step, text: str) -> tuple[list
         choice, _ = match_choice(piece, options)
         if choice is not None:
             values.append(choice.value)
-        elif step.params.get("allow_other") and len(piece) >= 3:
-            values.append(piece)
+        elif step.params.get("allow_other") and len(piece) >= 3 and not piece[0].isdigit():
+            values.append(piece)  # a name typed by the user; "6 tháng" or a number is not one
         else:
             return [], w.texts["bad_choice"].format(choices=", ".join(c.label for c in options[:6]) + "…")
     return list(dict.fromkeys(values)), ""

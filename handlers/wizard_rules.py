@@ -174,6 +174,10 @@ def render(rule: Rule, facts: Facts) -> str:
     return f"{text} ({rule.article})." if rule.article else text
 
 
+class RuleRefusal(str):
+    """A refusal by a rule across answers: it names the article and what to change, so no example is added."""
+
+
 def broken(step: Step, value: Any, answers: Mapping[str, Any], form: Form) -> list[str]:
     """Refusal messages of the step's rules for `value` given the other answers (empty: all hold)."""
     candidate = {**answers, step.key: value}

@@ -69,6 +69,7 @@ class WizardState:
     returning: bool = False        # editing from the summary: back to the summary after this answer
     mode_before_cancel: Mode = Mode.ASK
     picked: list[Any] | None = None  # multi-choice ticks not yet confirmed
+    skipped: list[str] = field(default_factory=list)  # optional steps answered with /boqua: not asked again
 
     def dump(self) -> dict[str, Any]:
         """A plain JSON-able dict (what the flow stores)."""
@@ -76,7 +77,7 @@ class WizardState:
                 "record": self.record, "field_index": self.field_index, "pending": self.pending,
                 "pending_question": self.pending_question,
                 "pending_record": self.pending_record, "returning": self.returning,
-                "mode_before_cancel": self.mode_before_cancel.value, "picked": self.picked}
+                "mode_before_cancel": self.mode_before_cancel.value, "picked": self.picked, "skipped": self.skipped}
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> WizardState:
@@ -88,7 +89,7 @@ class WizardState:
                    pending=named.get("pending"), pending_question=str(named.get("pending_question") or ""),
                    pending_record=bool(named.get("pending_record")),
                    returning=bool(named.get("returning")), mode_before_cancel=_mode(named.get("mode_before_cancel")),
-                   picked=named.get("picked"))
+                   picked=named.get("picked"), skipped=[str(k) for k in named.get("skipped") or []])
 
     def save_into(self, data: dict[str, Any]) -> None:
         """Write the state back into the flow's dict, in place."""

@@ -6,11 +6,14 @@ import asyncio
 import csv
 import io
 import json
+import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import Cm
 from openpyxl import load_workbook
 from sqlalchemy import text
 
@@ -168,7 +171,10 @@ async def test_tht_wanting_state_support_must_register_even_without_capital(app:
     route, _ = await found_tht(chat, "6 tháng", ["Trần Thị Bình, 02/09/1985, 045185001234, thôn 3",
                                                  "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4"], "Có")
     assert "phải đăng ký" in route and "thụ hưởng chính sách" in route
-    assert "VĂN BẢN ỦY QUYỀN" in docx_text(chat.last[0])
+    content = docx_text(chat.last[0])
+    assert "VĂN BẢN ỦY QUYỀN" in content
+    # the application states the total like the contract does, instead of a line left for the registrar to guess
+    assert content.count("Tổng giá trị phần góp vốn: Không góp vốn (0 đồng)") == 2
 
 
 async def test_every_validation_error_is_explained_with_an_example(app: App) -> None:
@@ -211,6 +217,7 @@ async def test_every_validation_error_is_explained_with_an_example(app: App) -> 
     assert "Ví dụ: 50 triệu, 50tr" in await chat.say("một trăm")
     declared = await chat.say("100 triệu")
     assert "❗" in declared and "bạn khai 100.000.000 đồng" in declared and "khoản 24 Điều 4 Luật HTX 2023" in declared
+    assert "Ví dụ: 100 triệu" not in declared  # a rule's refusal says what to write; no example contradicting it
     assert "Mô hình quản trị" in await chat.say("120 triệu")
 
 
@@ -478,3 +485,158 @@ def test_every_page_of_the_dossier_shows_the_same_figures_and_the_member_table_i
                      "kiêm Giám đốc"):
         assert expected in content, expected
     assert "Giám đốc: Thành Viên 1 — số phiếu" not in content  # not elected by the conference (full model)
+    assert "Nếu chọn mô hình quản trị rút gọn" not in content  # the full model: no note about the other model
+    for table in doc.tables:  # «STT» fits on one line in every table
+        assert table.columns[0].width >= Cm(1.15), [c.text for c in table.rows[0].cells]
+
+
+def test_a_member_table_running_onto_a_second_page_repeats_its_header_row() -> None:
+    from docx.oxml.ns import qn
+
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên Số {n}", "birth_date": "01/01/1980", "id_number": f"0010800123{n:02d}",
+               "address": "Thôn Phước Lộc Thượng, xã Hướng Hiệp", "contribution": 10_000_000, "role": "official"}
+              for n in range(1, 16)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 150_000_000}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    members = next(t for t in doc.tables if len(t.rows) == 17)  # header, 15 members, total
+    header = members.rows[0]._tr.trPr
+    assert header is not None and header.find(qn("w:tblHeader")) is not None
+
+
+def test_the_simplified_model_checklist_names_the_micro_cooperative_condition() -> None:
+    from bot.documents.dossier import build_dossier
+
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": 20_000_000, "role": "official"} for n in range(1, 6)]
+    answers = {"name": "Hợp tác xã Tân Lập", "members": people, "charter_capital": 100_000_000,
+               "governance": "simple", "director": "Thành Viên 1", "controller": "Thành Viên 2",
+               "legal_rep": "Thành Viên 1", "meeting_chair": "Thành Viên 1", "meeting_secretary": "Thành Viên 5"}
+    doc = Document(io.BytesIO(build_dossier("htx", answers, {})))
+    content = "\n".join(p.text for p in doc.paragraphs)
+    assert "Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (khoản 3 Điều 56" in content
+
+
+async def test_a_legal_representative_from_outside_the_members_is_asked_for_the_id_the_dossier_needs(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "xong", "100 triệu", "1", "1", "2, 3",
+                    "Đỗ Văn Phong", "4", "/boqua"]:  # a hired director (full model)
+        await chat.say(message)
+    asked = await chat.say("Đỗ Văn Phong")  # ... who is also the legal representative
+    assert "không có trong danh sách thành viên" in asked and "Ngày sinh" in asked
+    assert "điểm đ khoản 2 Điều 42" in asked
+    assert "12 chữ số" in await chat.say("20/10/1982")
+    assert "❗" in await chat.say("12345")
+    assert "Địa chỉ liên lạc" in await chat.say("001082000555")
+    assert "Chủ tọa hội nghị thành lập" in await chat.say("Thôn 5, xã Tân Lập")
+    await chat.say("1")
+    summary = await chat.say("5")
+    assert "📋 Tóm tắt" in summary and "001082000555" in summary and "⚠️" not in summary
+    await chat.say(payload=press(chat, "✅ Xác nhận"))
+    content = docx_text(chat.last[0])
+    # the application (Art. 43(6)) and the list of legal representatives (Art. 42(2)(đ)) carry the ID number
+    assert content.count("001082000555") >= 3 and "Số định danh cá nhân: 001082000555" in content
+    assert "Quốc tịch: Việt Nam" in content and "Ngày sinh: 20/10/1982" in content
+
+
+
+async def test_a_ticked_business_line_is_kept_and_a_term_typed_too_early_is_not_taken_for_one(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "2", "1", "rau an toàn Tân Lập", "Cùng sản xuất rau"]:
+        await chat.say(message)
+    await chat.say("3")  # ticks Trồng rau, đậu các loại và trồng hoa
+    early = await chat.say("6 tháng")  # the next question's answer, typed before «Xong»
+    assert "❗" in early and "Bước 3/" in early
+    await chat.say("Trồng nấm rơm")  # a line not in the list, typed after the tick
+    for message in ["6 tháng", "Quảng Trị", "phường Đông Hà", "Khu phố 1", "0987654321",
+                    "Trần Thị Bình, 02/09/1985, 045185001234, thôn 3", "Lê Văn Cường, 01/01/1990, 045185001235, thôn 4",
+                    "xong", "Không", "1", "1"]:
+        await chat.say(message)
+    summary = await chat.say("1")
+    assert "Ngành, nghề: Trồng rau, đậu các loại và trồng hoa (0118); Trồng nấm rơm" in summary
+    assert "6 tháng;" not in summary and "; 6 tháng" not in summary
+
+
+async def test_removing_a_member_who_holds_offices_asks_for_those_offices_again(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "Võ Thị Giang, 07/07/1988, 001188000113, xóm Đoài, 20tr",
+                    "xong", "120 triệu", "1", "1", "2, 3", "1", "4", "/boqua", "1", "1"]:
+        await chat.say(message)  # Nguyễn Văn An: chair, director, legal representative, conference chair
+    assert "📋 Tóm tắt" in await chat.say("5")
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Thành viên sáng lập"))
+    await chat.say(payload=press(chat, "🗑 Xoá"))
+    await chat.say(payload=press(chat, "🗑 1."))  # Nguyễn Văn An leaves the list
+    assert "Chủ tịch HĐQT" in await chat.say("xong")
+    assert "Giám đốc" in await chat.say("Hoàng Văn Em")
+    legal_rep = await chat.say("Hoàng Văn Em")  # the chair may also be the director
+    assert "Người đại diện theo pháp luật" in legal_rep and "Ngày sinh người đại diện" not in legal_rep
+    assert "Chủ tọa hội nghị" in await chat.say("Hoàng Văn Em")
+    summary = await chat.say("Võ Thị Giang")
+    assert "📋 Tóm tắt" in summary and "Nguyễn Văn An" not in summary
+    assert "Chủ tịch HĐQT: Hoàng Văn Em" in summary and "Người đại diện theo pháp luật: Hoàng Văn Em" in summary
+
+
+async def test_an_office_edited_from_the_summary_is_refused_at_once_when_it_clashes_with_the_control_board(
+        app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "1", "1", "Tân Lập", "/boqua", "/boqua", "Quảng Trị", "xã Tân Lập", "Thôn 3",
+                    "0912345678", "/boqua", "1, 3", *MEMBERS, "xong", "100 triệu", "1", "1", "2, 3", "1", "4",
+                    "/boqua", "1", "1"]:
+        await chat.say(message)
+    assert "📋 Tóm tắt" in await chat.say("5")  # Phạm Thị Dung heads the supervisory board
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Giám đốc"))
+    director = await chat.say("Phạm Thị Dung")
+    assert "❗" in director and "Phạm Thị Dung đang ở Ban kiểm soát" in director
+    assert "điểm b khoản 2 và điểm b khoản 3 Điều 62 Luật HTX 2023" in director and "Bước 15/" in director
+    assert "📋 Tóm tắt" in await chat.say("Hoàng Văn Em")  # the optional step skipped before is not asked again
+    await chat.say(payload=press(chat, "✏️ Sửa"))
+    await chat.say(payload=press(chat, "✏️ Chủ tịch HĐQT"))
+    chair = await chat.say("4")  # Phạm Thị Dung again, as chair of the board
+    assert "❗" in chair and "điểm b khoản 1 và điểm b khoản 3 Điều 62" in chair
+
+
+def test_the_rendered_checklist_of_a_simplified_model_dossier_ends_on_its_own_page(tmp_path: Path) -> None:
+    from bot.documents.dossier import build_dossier
+
+    office, pdftext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not office or not pdftext:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) not installed: cannot render the dossier")
+    people = [{"name": f"Thành Viên {n}", "birth_date": "01/01/1980", "id_number": f"00108001234{n}",
+               "address": "Thôn 3", "contribution": 20_000_000, "role": "official"} for n in range(1, 6)]
+    answers = {"name": "Hợp tác xã Tân Lập", "commune": "xã Tân Lập", "province": "Quảng Trị", "members": people,
+               "charter_capital": 100_000_000, "governance": "simple", "director": "Thành Viên 1",
+               "controller": "Thành Viên 2", "legal_rep": "Thành Viên 1", "meeting_chair": "Thành Viên 1",
+               "meeting_secretary": "Thành Viên 5"}
+    (tmp_path / "hoso.docx").write_bytes(build_dossier("htx", answers, {}))
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "hoso.docx")], check=True, capture_output=True,
+                   timeout=180)
+    text = subprocess.run([pdftext, "-layout", str(tmp_path / "hoso.pdf"), "-"], check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+    last_page = text.rstrip("\f").split("\f")[-1]
+    assert "DANH MỤC VIỆC CẦN LÀM" in last_page and "Nghị định 113/2024" in last_page  # no page of one bullet
+
+
+async def test_addresses_typed_without_diacritics_are_confirmed_with_them_before_the_dossier(app: App) -> None:
+    chat = Chat(app)
+    for message in ["/dangky", "2", "1", "Rau an toàn Tân Lập", "Cùng sản xuất rau", "3, 13", "24 tháng", "Quảng Trị",
+                    "phường Đông Hà"]:
+        await chat.say(message)
+    seat = await chat.say("Khu pho 1")
+    assert "«Khu phố 1»" in seat and "có dấu" in seat
+    await chat.say("có")
+    await chat.say("0987654321")
+    member = await chat.say("Trần Thị Bình, 02/09/1985, 045185001234, thon 3, 10 triệu")
+    assert "«thôn 3»" in member and "Đã thêm" not in member
+    assert "Đã thêm thành viên 1" in await chat.say("có")
+    for message in ["Lê Văn Cường, 01/01/1990, 045185001235, thôn 4, 5tr", "xong", "Không", "1", "1", "1"]:
+        await chat.say(message)
+    await chat.say(payload=press(chat, "✅ Xác nhận"))
+    content = docx_text(chat.last[0])
+    assert "Khu phố 1, phường Đông Hà" in content and "Khu pho 1" not in content
+    assert "thôn 3" in content and "thon 3" not in content

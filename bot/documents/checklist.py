@@ -14,6 +14,7 @@ from docx.document import Document as DocumentType
 from bot.documents import layout
 
 CHECK = "cần kiểm tra với UBND xã/Liên minh HTX"
+CHECKLIST_PT = 11  # the checklist stays on one page
 
 
 def _where(a: Mapping[str, Any]) -> str:
@@ -24,7 +25,7 @@ def _where(a: Mapping[str, Any]) -> str:
 def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
     layout.title(doc, "DANH MỤC VIỆC CẦN LÀM ĐỂ NỘP HỒ SƠ ĐĂNG KÝ HTX")
     layout.heading(doc, "1. Ký tên")
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         "Tổ chức hội nghị thành lập: thông qua điều lệ và danh sách thành viên; thành viên chính thức quyết định "
         "phương án sản xuất, kinh doanh, bầu thành viên và Chủ tịch HĐQT (mô hình đầy đủ — HĐQT bổ nhiệm Giám "
         "đốc) hoặc bầu Giám đốc (mô hình rút gọn), bầu Ban kiểm soát và Trưởng ban hoặc kiểm soát viên, và người "
@@ -35,7 +36,7 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
         "Không bắt buộc đóng dấu trên giấy đề nghị, nghị quyết, biên bản (khoản 5 Điều 4 Nghị định 92/2024/NĐ-CP).",
     ])
     layout.heading(doc, "2. Hồ sơ nộp")
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         "Theo khoản 2 Điều 42 Luật HTX 2023:",
         "Giấy đề nghị đăng ký thành lập (mẫu theo Thông tư 09/2024/TT-BKHĐT).",
         "Điều lệ.",
@@ -46,18 +47,18 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
         "Phương án sản xuất, kinh doanh và biên bản hội nghị thành lập: giữ tại HTX, không phải nộp.",
         "Nộp bản giấy: người nộp xuất trình căn cước công dân/thẻ căn cước hoặc dùng tài khoản định danh điện tử "
         "(khoản 2 Điều 10 Nghị định 92/2024/NĐ-CP).",
-        "Giấy ủy quyền, nếu người đi nộp không phải người được ủy quyền ghi trong nghị quyết "
-        "(Nghị định 92/2024/NĐ-CP).",
+        "Người được ủy quyền đăng ký thành lập là người ghi trong nghị quyết hội nghị thành lập; ủy quyền lại "
+        "cho người khác đi nộp theo pháp luật dân sự (khoản 1 Điều 12 Nghị định 92/2024/NĐ-CP).",
     ])
     layout.heading(doc, "3. Nộp ở đâu, bằng cách nào")
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         f"Nơi nộp: cơ quan đăng ký kinh doanh cấp xã — {_where(a)} (Nghị định 125/2025/NĐ-CP, từ 01/7/2025).",
         "Cách nộp: trực tiếp, qua bưu chính, hoặc trực tuyến qua Hệ thống thông tin quốc gia về đăng ký hợp tác xã.",
         "Thời hạn giải quyết: 03 ngày làm việc kể từ khi nhận đủ hồ sơ hợp lệ.",
         f"Lệ phí: 50.000 đồng khi nộp trực tiếp hoặc qua bưu chính, 25.000 đồng khi nộp trực tuyến — {CHECK}.",
     ])
     layout.heading(doc, "4. Lưu ý, và những điểm cần hỏi lại trước khi nộp")
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         f"Mẫu giấy đề nghị hiện hành: tệp này trình bày theo bố cục mẫu của Thông tư 09/2024/TT-BKHĐT nhưng không "
         f"phải bản mẫu chính thức — {CHECK}.",
         "Thành viên Hội đồng quản trị, Giám đốc, thành viên Ban kiểm soát hoặc kiểm soát viên không được có quan hệ "
@@ -67,9 +68,10 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
         "(khoản 4 Điều 74 Luật HTX 2023).",
         f"Mã ngành theo VSIC 2018 (Quyết định 27/2018/QĐ-TTg); ngành ghi «cần tra mã» phải tra trước khi nộp — "
         f"{CHECK}.",
-        f"Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (Điều 56 Luật HTX 2023); ngưỡng quy mô "
-        f"theo Nghị định 113/2024/NĐ-CP — {CHECK}.",
-    ])
+    ] + ([] if a.get("governance") == "full" else [
+        f"Nếu chọn mô hình quản trị rút gọn: HTX phải thuộc quy mô siêu nhỏ (khoản 3 Điều 56 Luật HTX 2023); "
+        f"ngưỡng quy mô theo Nghị định 113/2024/NĐ-CP — {CHECK}.",
+    ]))
 
 
 def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> None:
@@ -81,7 +83,7 @@ def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> Non
         why = route_of(a)[1]
         verdict = "phải đăng ký tổ hợp tác" if route == "register" else "không bắt buộc đăng ký"
         layout.heading(doc, f"Tổ của bạn {verdict} (khoản 2 Điều 107 Luật HTX 2023) vì {why}.")
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         "Hợp đồng hợp tác lập thành văn bản và có chữ ký của 100% thành viên (khoản 2 Điều 3 Nghị định "
         "77/2019/NĐ-CP).",
         "Tổ hợp tác có góp vốn và hợp đồng hợp tác không xác định thời hạn hoặc có thời hạn từ 12 tháng trở lên, "
@@ -90,7 +92,7 @@ def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> Non
     ])
     if route in ("register", None):
         layout.heading(doc, "Đăng ký tổ hợp tác")
-        layout.bullets(doc, [
+        layout.bullets(doc, size=CHECKLIST_PT, items=[
             "Trong 05 ngày làm việc kể từ ngày ký hợp đồng hợp tác, người đại diện nộp hồ sơ gồm: giấy đề nghị đăng "
             "ký thành lập tổ hợp tác; hợp đồng hợp tác; danh sách thành viên; văn bản ủy quyền của các thành viên "
             "cho người đại diện (khoản 1 Điều 58 Nghị định 92/2024/NĐ-CP).",
@@ -107,7 +109,7 @@ def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> Non
         ])
     if route in ("contract", None):
         layout.heading(doc, "Nếu tổ không đăng ký")
-        layout.bullets(doc, [
+        layout.bullets(doc, size=CHECKLIST_PT, items=[
             f"Trong 05 ngày làm việc sau khi ký hợp đồng, tổ trưởng gửi thông báo thành lập kèm hợp đồng hợp tác "
             f"đến {_where(a)} (khoản 3 Điều 12 Nghị định 77/2019/NĐ-CP).",
             "Khi thay đổi tên, địa chỉ, ngành nghề, tổng giá trị phần đóng góp, người đại diện hoặc số thành viên: "
@@ -115,6 +117,6 @@ def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> Non
             "Khi tổ bắt đầu góp vốn với hợp đồng từ 12 tháng trở lên, hoặc muốn hưởng chính sách của Nhà nước, tổ "
             "phải đăng ký (khoản 3 Điều 58 Nghị định 92/2024/NĐ-CP).",
         ])
-    layout.bullets(doc, [
+    layout.bullets(doc, size=CHECKLIST_PT, items=[
         f"Điều kiện về tuổi của thành viên tổ hợp tác (tệp này chỉ nhận người từ đủ 18 tuổi) — {CHECK}.",
     ])

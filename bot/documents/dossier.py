@@ -48,6 +48,17 @@ def member(answers: Mapping[str, Any], name: Any) -> dict[str, Any]:
     return next((m for m in answers.get("members") or [] if m.get("name") == name), {})
 
 
+def person(answers: Mapping[str, Any], name: Any) -> dict[str, Any]:
+    """What the dossier knows of a person: the member record, or for a legal representative from outside the
+    members the birth date, ID number and address asked for them (Art. 42(2)(đ), Art. 43(6))."""
+    record = member(answers, name)
+    if record or not name or name != answers.get("legal_rep"):
+        return record
+    asked = {"birth_date": answers.get("legal_rep_birth_date"), "id_number": answers.get("legal_rep_id"),
+             "address": answers.get("legal_rep_address")}
+    return {key: value for key, value in asked.items() if value}
+
+
 def is_official(answers: Mapping[str, Any], name: Any) -> bool:
     record = member(answers, name)
     return bool(record) and record.get("role", "official") == "official"
@@ -86,7 +97,7 @@ def write_htx(doc: DocumentType, answers: Mapping[str, Any], line_names: Mapping
 
 def legal_rep_lines(doc: DocumentType, a: Mapping[str, Any], name_key: str = "legal_rep") -> None:
     """Name, birth date, nationality, ID number and address of the representative (Art. 43(6))."""
-    rep = member(a, a.get(name_key))
+    rep = person(a, a.get(name_key))
     layout.line(doc, "Họ và tên (chữ in hoa)", str(a.get(name_key) or "").upper(), bold_value=True)
     layout.line(doc, "Ngày sinh", rep.get("birth_date"))
     layout.line(doc, "Quốc tịch", NATIONALITY if rep else "")
@@ -172,11 +183,11 @@ def legal_reps_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping
     """Art. 42(2)(đ): the list and personal identification numbers of the legal representatives."""
     layout.national_heading(doc)
     layout.title(doc, "DANH SÁCH NGƯỜI ĐẠI DIỆN THEO PHÁP LUẬT", text_or_blank(a.get("name")))
-    rep = member(a, a.get("legal_rep"))
+    rep = person(a, a.get("legal_rep"))
     row = (1, a.get("legal_rep") or "", rep.get("birth_date", ""), NATIONALITY if rep else "",
            rep.get("id_number", ""), rep.get("address", ""), "")
     layout.table(doc, ("STT", "Họ và tên", "Ngày sinh", "Quốc tịch", "Số định danh cá nhân", "Địa chỉ liên lạc",
-                       "Chữ ký"), [row], 11, (1, 3.4, 2.2, 1.8, 3, 3, 1.6))
+                       "Chữ ký"), [row], 11, (1.3, 3.3, 2.2, 2.1, 3.0, 2.3, 1.8))
     layout.note(doc, "Điểm đ khoản 2 Điều 42 Luật HTX 2023. Người đại diện theo pháp luật là người nước ngoài: kèm "
                      "bản sao giấy tờ pháp lý. Có nhiều người đại diện theo pháp luật thì ghi thêm dòng.")
     layout.signature(doc, "Người đại diện theo pháp luật", str(a.get("legal_rep") or ""))
@@ -197,10 +208,10 @@ def management_list(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping
     layout.national_heading(doc)
     layout.title(doc, "DANH SÁCH HỘI ĐỒNG QUẢN TRỊ, GIÁM ĐỐC, BAN KIỂM SOÁT HOẶC KIỂM SOÁT VIÊN",
                  text_or_blank(a.get("name")))
-    rows = [(n, role, name or "", member(a, name).get("birth_date", ""), member(a, name).get("id_number", ""), "")
+    rows = [(n, role, name or "", person(a, name).get("birth_date", ""), person(a, name).get("id_number", ""), "")
             for n, (role, name) in enumerate(officers(a), 1)]
     layout.table(doc, ("STT", "Chức danh", "Họ và tên", "Ngày sinh", "Số định danh cá nhân", "Chữ ký"), rows, 11,
-                 (1, 4.3, 3.6, 2.2, 3.1, 1.8))
+                 (1.3, 4.2, 3.5, 2.2, 3.0, 1.8))
     layout.note(doc, "Danh sách này để hợp tác xã lưu, không thuộc hồ sơ phải nộp (khoản 2 Điều 42 Luật HTX 2023).")
     layout.signature(doc, "Người đại diện theo pháp luật", str(a.get("legal_rep") or ""))
 

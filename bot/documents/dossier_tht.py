@@ -22,6 +22,7 @@ from bot.documents.layout import BLANK, text_or_blank
 from handlers.wizard_rules import route_of
 
 REGISTER, CONTRACT = "register", "contract"
+NO_CAPITAL = "Không góp vốn (0 đồng): các thành viên chỉ góp sức lao động"
 
 
 def route(a: Mapping[str, Any]) -> str | None:
@@ -81,7 +82,8 @@ def application(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[str
     layout.line(doc, "Mục đích hợp tác", a.get("purpose"))
     layout.heading(doc, "4. Tổng giá trị phần góp vốn, số thành viên, thời hạn hợp tác")
     members = a.get("members") or []
-    layout.line(doc, "Tổng giá trị phần góp vốn", money_with_words(total_of(members)))
+    layout.line(doc, "Tổng giá trị phần góp vốn", money_with_words(total_of(members)) or
+                (NO_CAPITAL if members else ""))
     layout.line(doc, "Số thành viên", len(members) or "")
     layout.line(doc, "Thời hạn hợp tác", a.get("term"))
     layout.heading(doc, "5. Người đại diện tổ hợp tác")
@@ -113,7 +115,7 @@ def contract(doc: DocumentType, a: Mapping[str, Any], line_names: Mapping[str, s
     layout.heading(doc, "Điều 2. Thành viên và phần góp vốn")
     member_table(doc, a, (1.1, 3.1, 2.1, 2.7, 2.9, 2.5, 1.6), signed=False)
     layout.line(doc, "Tổng giá trị phần góp vốn", money_with_words(total_of(members)) or
-                ("Các thành viên không góp vốn, chỉ góp sức lao động" if members else ""))
+                (NO_CAPITAL if members else ""))
     layout.heading(doc, "Điều 3. Người đại diện (tổ trưởng)")
     layout.line(doc, "Tổ trưởng", a.get("representative"))
     layout.heading(doc, "Điều 4. Phân chia hoa lợi, lợi tức, chịu lỗ")

@@ -9,8 +9,10 @@ from docx.document import Document as DocumentType
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from docx.table import _Row
 
 BLANK = "……………………"
 FONT = "Times New Roman"
@@ -111,6 +113,7 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[obje
         cell.text = ""
         run = cell.paragraphs[0].add_run(text)
         run.bold, run.font.size = True, Pt(size)
+    repeat_header(grid.rows[0])
     for number, row in enumerate(rows, start=1):
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
@@ -125,6 +128,14 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[obje
         for row in grid.rows:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Cm(width)
+
+
+def repeat_header(row: _Row) -> None:
+    """Mark a table's first row to be printed again at the top of every page the table runs onto."""
+    properties = row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    properties.append(flag)
 
 
 def signature(doc: DocumentType, role: str, name: str = "") -> None:
@@ -163,7 +174,10 @@ def signatures(doc: DocumentType, people: Sequence[tuple[str, str]]) -> None:
         signed.add_run(name).bold = True
 
 
-def bullets(doc: DocumentType, items: Sequence[str]) -> None:
+def bullets(doc: DocumentType, items: Sequence[str], size: int | None = None) -> None:
+    """Bulleted paragraphs (`size` pt when given, e.g. to keep a checklist on one page)."""
     for item in items:
         para = doc.add_paragraph(style="List Bullet")
-        para.add_run(item)
+        run = para.add_run(item)
+        if size:
+            run.font.size = Pt(size)
