@@ -120,7 +120,7 @@ class BroadcastSender:
         # SQLite has one writer: this process's transactions queue on a lock instead of in SQLite's
         # busy handler, whose growing sleeps would cap throughput far below the configured rate.
         self._write_lock = write_lock_for(app.db)
-        self.writer = StatusWriter(self._unit)
+        self.writer = StatusWriter(lambda: locked_unit(self._write_lock, self.app.db.unit, urgent=True))
 
     def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return locked_unit(self._write_lock, self.app.db.unit)

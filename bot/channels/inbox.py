@@ -92,7 +92,7 @@ class Inbox:
         self._users: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._lock = write_lock_for(db)
-        self._writer = StatusWriter(self._unit)
+        self._writer = StatusWriter(lambda: locked_unit(self._lock, self.db.unit, urgent=True))
         self.handled = 0
 
     def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
