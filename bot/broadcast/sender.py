@@ -129,7 +129,9 @@ class BroadcastSender:
         """This platform's deployment-wide pace (through the database on PostgreSQL)."""
         if channel not in self._rates:
             db = None if self.app.db.is_sqlite else self.app.db
-            self._rates[channel] = SharedRate(channel, self.rate, db)
+            platform = self.app.channels.get(channel)
+            self._rates[channel] = SharedRate(channel, self.rate, db,
+                                              interactive=lambda: int(getattr(platform, "interactive_sent", 0)))
         return self._rates[channel]
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -134,6 +134,7 @@ class TelegramChannel:
             Inbox(db, self.name, worker or _default_worker(), self._process_row, self._deliver_stored, inbox)
             if db is not None else MemoryInbox(self.name, self._process_row, inbox))
         self._poller: asyncio.Task[None] | None = None
+        self.interactive_sent = 0  # answers to members: the broadcaster yields a slot for each
         self.confirmed_offset = 0  # the last getUpdates offset sent: everything before it is confirmed
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -193,7 +194,7 @@ class TelegramChannel:
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         """Deliver one reply to a stored reference, translating PTB errors for the broadcaster."""
         try:
-            await self._deliver(ref.chat_id, reply)
+            await self._deliver(ref.chat_id, reply, interactive=False)
         except RetryAfter as exc:
             raise RetryLater(_retry_seconds(exc), "telegram: rate limited") from exc
         except Forbidden as exc:
@@ -207,12 +208,14 @@ class TelegramChannel:
                 raise DeliveryUncertain(f"telegram: no answer after sending ({exc.message})") from exc
             raise RetryLater(_TRANSIENT_RETRY, f"telegram: {exc.message}") from exc
 
-    async def _deliver(self, chat_id: int | str, reply: Reply) -> None:
+    async def _deliver(self, chat_id: int | str, reply: Reply, interactive: bool = True) -> None:
         bot = self.application.bot
         methods = {"send_message": bot.send_message, "send_document": bot.send_document,
                    "send_photo": bot.send_photo}
         for call in reply_to_calls(reply, self.capabilities.max_text):
             await methods[call.method](chat_id=chat_id, **call.kwargs)
+            if interactive:
+                self.interactive_sent += 1
 
     # -- intake ------------------------------------------------------------------------------
 
