@@ -154,3 +154,20 @@ async def test_two_workers_on_postgres_share_one_rate(pg_config) -> None:  # typ
     assert report.count("sent") == 300 and all(channel.delivered for channel in channels)
     assert max_in_window(times) <= 50 + 3  # one rate for both: uncoordinated, a second would hold ~100
     assert len(times) / (times[-1] - times[0]) <= 50 * 1.05
+
+
+async def test_members_answers_take_broadcast_slots_first() -> None:
+    """At 10/s, six broadcast sends take about 0.5 s; when five answers to members went out meanwhile,
+    the broadcast gives them their slots and its sixth send comes about 0.5 s later."""
+    import time
+
+    from bot.broadcast.pacing import SharedRate
+
+    answers = 0
+    rate = SharedRate("telegram", 10.0, interactive=lambda: answers)
+    started = time.monotonic()
+    await rate.acquire()
+    answers = 5  # members were answered on this platform
+    for _ in range(5):
+        await rate.acquire()
+    assert time.monotonic() - started >= 0.9  # the sixth send has slot 10 (0 sent, 1-5 answers, 6-10 sent)

@@ -8,6 +8,7 @@ the bot as a subprocess and the fake Telegram server in the test process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -51,6 +52,20 @@ async def start_bot(config: Config, fake: FakeTelegramServer, log: Path) -> asyn
                                                     env=bot_env(config, fake), stdout=out, stderr=out)
 
 
+async def stop_bot(proc: asyncio.subprocess.Process, sig: signal.Signals = signal.SIGTERM) -> int:
+    """Signal the bot and wait (SIGKILL after 10 s); never leaves a process behind."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode
+
+
 async def until(predicate: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -90,8 +105,7 @@ async def test_kill_9_after_confirming_300_messages_then_restart_answers_each_on
         try:
             await until(lambda: fake.confirmed >= last, 60, "all 300 updates confirmed")
         finally:
-            bot.send_signal(signal.SIGKILL)
-            await bot.wait()
+            await stop_bot(bot, signal.SIGKILL)
         assert answers_per_chat(fake) == Counter()
         fake.release_sends()
         again = await start_bot(config, fake, tmp_path / "bot.log")
@@ -99,8 +113,7 @@ async def test_kill_9_after_confirming_300_messages_then_restart_answers_each_on
             await until(lambda: sum(answers_per_chat(fake).values()) >= USERS * PER_USER, 90, "300 answers")
             await asyncio.sleep(0.5)  # anything extra would show up now
         finally:
-            again.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(again.wait(), 10) == 0
+            assert await stop_bot(again) == 0
     answered = answers_per_chat(fake)
     assert len(answered) == USERS and set(answered.values()) == {PER_USER}, answered.most_common(3)
     counts = await inbox_counts(config)
@@ -113,19 +126,20 @@ async def test_sigterm_during_intake_exits_within_seconds_and_the_rest_is_answer
         fake.hold_sends()  # answers cannot go out: SIGTERM finds every update still in progress
         last = enqueue_questions(fake)
         bot = await start_bot(config, fake, tmp_path / "bot.log")
-        await until(lambda: fake.confirmed >= last, 60, "all 300 updates confirmed")
-        started = time.monotonic()
-        bot.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(bot.wait(), 30) == 0
-        stop_seconds = time.monotonic() - started
+        try:
+            await until(lambda: fake.confirmed >= last, 60, "all 300 updates confirmed")
+            started = time.monotonic()
+            assert await stop_bot(bot) == 0
+            stop_seconds = time.monotonic() - started
+        finally:
+            await stop_bot(bot, signal.SIGKILL)
         fake.release_sends()
         again = await start_bot(config, fake, tmp_path / "bot.log")
         try:
             await until(lambda: sum(answers_per_chat(fake).values()) >= USERS * PER_USER, 90, "300 answers")
             await asyncio.sleep(0.5)
         finally:
-            again.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(again.wait(), 10)
+            await stop_bot(again)
     assert stop_seconds < 6  # inbox.shutdown_grace (3 s) and closing, not the whole backlog
     answered = answers_per_chat(fake)
     assert len(answered) == USERS and set(answered.values()) == {PER_USER}
@@ -144,9 +158,8 @@ async def test_unparsable_update_is_rejected_once_and_intake_goes_on(tmp_path: P
             await until(lambda: len(answers_per_chat(fake)) == 3, 30, "answers to the three good updates")
             await asyncio.sleep(0.5)
         finally:
-            bot.send_signal(signal.SIGTERM)
             started = time.monotonic()
-            assert await asyncio.wait_for(bot.wait(), 10) == 0
+            assert await stop_bot(bot) == 0
             stop_seconds = time.monotonic() - started
         get_updates = len(fake.calls_to("getUpdates"))
     assert fake.confirmed >= after["update_id"] and odd and lone
@@ -181,9 +194,6 @@ async def test_two_processes_share_one_postgres_inbox(pg_config: Config, tmp_pat
             await asyncio.sleep(0.5)
         finally:
             for proc in (first, second):
-                if proc.returncode is None:  # one may have exited already: stop the other all the same
-                    proc.send_signal(signal.SIGTERM)
-            for proc in (first, second):
-                await asyncio.wait_for(proc.wait(), 10)
+                await stop_bot(proc)
     answered = answers_per_chat(fake)
     assert len(answered) == USERS and set(answered.values()) == {PER_USER}

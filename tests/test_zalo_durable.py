@@ -68,3 +68,19 @@ async def test_update_that_is_not_a_message_is_rejected_and_the_next_one_answere
     assert zalo_server.sent_texts("c-8")
     async with app.db.unit() as s:
         assert await inbox.counts(s, "zalo") == {"done": 1, "rejected": 1}
+
+
+async def test_handled_updates_are_forgotten_after_a_week_pending_ones_never(app: App) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.storage.models import InboxUpdate, utcnow
+
+    async with app.db.unit() as s:
+        await inbox.store(s, "zalo", [inbox.InboxItem(f"m:{i}", "u", {"n": i}) for i in range(3)])
+        await inbox.finish(s, [1])
+        await inbox.reject(s, 2, "rejected: test")
+        await s.execute(update(InboxUpdate).values(received_at=utcnow() - timedelta(days=8)))
+        assert await inbox.prune(s, timedelta(days=7)) == 2
+        assert await inbox.counts(s, "zalo") == {"pending": 1}

@@ -86,7 +86,9 @@ class SharedRate:
     MAX_LATE = 0.05  # seconds
 
     def __init__(self, channel: str, rate: float, db: Database | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, interactive: Callable[[], int] | None = None) -> None:
+        """`interactive`: how many interactive replies this process has sent on the platform so far;
+        each one takes a broadcast slot, so members' answers keep priority within the same rate."""
         if rate <= 0:
             raise ValueError("broadcast.rate_per_second must be positive")
         self.channel = channel
@@ -100,6 +102,8 @@ class SharedRate:
         self._local_pause = 0.0
         self._row_ready = False
         self.factor = 1.0  # < 1 after 429s: this worker reserves its slots further apart
+        self._interactive = interactive
+        self._interactive_seen = interactive() if interactive else 0
 
     async def acquire(self) -> None:
         """Wait for this platform's next free slot (one platform message)."""
@@ -113,6 +117,11 @@ class SharedRate:
                 now = self._clock()
                 if slot + self.MAX_LATE < now:
                     continue  # missed: using it now would crowd the next second
+                if self._interactive is not None:
+                    sent = self._interactive()
+                    if sent > self._interactive_seen:  # a member's answer went out: it had this slot
+                        self._interactive_seen += 1
+                        continue
                 if slot > now:
                     await asyncio.sleep(slot - now)
                 return

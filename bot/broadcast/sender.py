@@ -120,7 +120,7 @@ class BroadcastSender:
         # SQLite has one writer: this process's transactions queue on a lock instead of in SQLite's
         # busy handler, whose growing sleeps would cap throughput far below the configured rate.
         self._write_lock = write_lock_for(app.db)
-        self.writer = StatusWriter(self._unit)
+        self.writer = StatusWriter(lambda: locked_unit(self._write_lock, self.app.db.unit, urgent=True))
 
     def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return locked_unit(self._write_lock, self.app.db.unit)
@@ -129,7 +129,9 @@ class BroadcastSender:
         """This platform's deployment-wide pace (through the database on PostgreSQL)."""
         if channel not in self._rates:
             db = None if self.app.db.is_sqlite else self.app.db
-            self._rates[channel] = SharedRate(channel, self.rate, db)
+            platform = self.app.channels.get(channel)
+            self._rates[channel] = SharedRate(channel, self.rate, db,
+                                              interactive=lambda: int(getattr(platform, "interactive_sent", 0)))
         return self._rates[channel]
 
     async def run(self, stop: asyncio.Event) -> None:

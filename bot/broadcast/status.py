@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -58,19 +59,58 @@ class StatusWriter:
                 await self._flusher
 
 
+class WriteLock:
+    """A FIFO lock whose urgent waiters go first: recording that a message went out (which closes the
+    window in which a crash would send it again) must not queue behind a row of conversation turns."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or self._urgent or self._normal:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._normal).append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._pass_on()  # it was handed to us as we were cancelled: hand it on
+                else:
+                    (self._urgent if urgent else self._normal).remove(waiter)
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: ownership moves to the waiter
+                    return
+        self._held = False
+
+
 @contextlib.asynccontextmanager
-async def locked_unit(lock: asyncio.Lock | None, unit: UnitFactory) -> AsyncIterator[AsyncSession]:
+async def locked_unit(lock: WriteLock | None, unit: UnitFactory, urgent: bool = False) -> AsyncIterator[AsyncSession]:
     """A unit of work, taken under `lock` when given (SQLite: one writer per process at a time)."""
     async with contextlib.AsyncExitStack() as stack:
         if lock is not None:
-            await stack.enter_async_context(lock)
+            await stack.enter_async_context(lock.hold(urgent))
         yield await stack.enter_async_context(unit())
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, WriteLock] = weakref.WeakKeyDictionary()
 
 
-def write_lock_for(db: Any) -> asyncio.Lock | None:
+def write_lock_for(db: Any) -> WriteLock | None:
     """SQLite has one writer: this process's write transactions (turns, inbox, broadcaster) queue on one
     asyncio lock instead of in SQLite's busy handler, whose growing sleeps cap throughput. None on
     PostgreSQL (row locks there)."""
@@ -78,5 +118,5 @@ def write_lock_for(db: Any) -> asyncio.Lock | None:
         return None
     lock = _WRITE_LOCKS.get(db)
     if lock is None:
-        lock = _WRITE_LOCKS[db] = asyncio.Lock()
+        lock = _WRITE_LOCKS[db] = WriteLock()
     return lock

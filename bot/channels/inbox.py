@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ATTEMPTS = 3  # a row whose processing raised this often is rejected
+KEEP_HANDLED = timedelta(days=7)  # handled updates are kept this long (inspection), then forgotten
+PRUNE_EVERY = 3600.0  # seconds
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict on the update, not a failure of ours
@@ -92,7 +94,7 @@ class Inbox:
         self._users: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._lock = write_lock_for(db)
-        self._writer = StatusWriter(self._unit)
+        self._writer = StatusWriter(lambda: locked_unit(self._lock, self.db.unit, urgent=True))
         self.handled = 0
 
     def _unit(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
@@ -153,6 +155,7 @@ class Inbox:
     async def _run(self) -> None:
         lease = timedelta(seconds=self.options.lease_seconds)
         last_beat = 0.0
+        last_prune = 0.0
         with contextlib.suppress(Exception):
             async with self.db.unit() as s:  # a restart after a crash takes over the dead process's rows now
                 await workers.forget_dead_local(s, socket.gethostname(), workers.pid_alive)
@@ -166,6 +169,10 @@ class Inbox:
                     if recovered:
                         log.warning("inbox %s: %d update(s) of a stopped worker taken over", self.channel, recovered)
                     last_beat = now
+                if now - last_prune >= PRUNE_EVERY:
+                    async with self._unit() as s:
+                        await repo.prune(s, KEEP_HANDLED)
+                    last_prune = now
                 free = self.options.concurrency - len(self._users)
                 rows: list[InboxRow] = []
                 if free > 0:

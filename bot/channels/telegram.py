@@ -130,6 +130,7 @@ class TelegramChannel:
             if db is not None else MemoryInbox(self.name, self._process_row, inbox))
         self._poller: asyncio.Task[None] | None = None
         self.on_poll: Callable[[], None] | None = None
+        self.interactive_sent = 0  # answers to members: the broadcaster yields a slot for each
         self.confirmed_offset = 0  # the last getUpdates offset sent: everything before it is confirmed
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class TelegramChannel:
     async def send(self, ref: ChatRef, reply: Reply) -> None:
         """Deliver one reply to a stored reference, translating PTB errors for the broadcaster."""
         try:
-            await self._deliver(ref.chat_id, reply)
+            await self._deliver(ref.chat_id, reply, interactive=False)
         except RetryAfter as exc:
             raise RetryLater(_retry_seconds(exc), "telegram: rate limited") from exc
         except Forbidden as exc:
@@ -205,7 +206,7 @@ class TelegramChannel:
                 raise DeliveryUncertain(f"telegram: no answer after sending ({exc.message})") from exc
             raise RetryLater(_TRANSIENT_RETRY, f"telegram: {exc.message}") from exc
 
-    async def _deliver(self, chat_id: int | str, reply: Reply, interactive: bool = False) -> None:
+    async def _deliver(self, chat_id: int | str, reply: Reply, interactive: bool = True) -> None:
         """Send a reply's calls; an interactive reply waits out short flood waits (see telegram_send)."""
         bot = self.application.bot
         methods = {"send_message": bot.send_message, "send_document": bot.send_document,
@@ -214,6 +215,8 @@ class TelegramChannel:
         for call in reply_to_calls(reply, self.capabilities.max_text):
             target = await send_call(methods[call.method], target, call.kwargs, wait_on_flood=interactive,
                                      on_migrated=self._remember_migration)
+            if interactive:
+                self.interactive_sent += 1
 
     def _remember_migration(self, old_chat_id: int | str, new_chat_id: int) -> None:
         self._migrated[str(old_chat_id)] = new_chat_id

@@ -265,6 +265,7 @@ class ZaloChannel:
         self.bot_info: dict[str, Any] = {}
         self._poller: asyncio.Task[None] | None = None
         self._polls_started = 0
+        self.interactive_sent = 0  # answers to members: the broadcaster yields a slot for each
         # Serialise one chat's messages (and a redelivery behind its original); idle chats are forgotten.
         self._locks = KeyedLocks()
         worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -412,6 +413,7 @@ class ZaloChannel:
         for attempt in range(1, REPLY_ATTEMPTS + 1):
             try:
                 await self.send(ref, reply)
+                self.interactive_sent += 1
                 return
             except RetryLater as exc:
                 if attempt == REPLY_ATTEMPTS:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -129,6 +129,13 @@ async def recover_stale(s: AsyncSession, lease: timedelta) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def prune(s: AsyncSession, older_than: timedelta) -> int:
+    """Forget handled updates (done or rejected) received more than `older_than` ago. Returns how many."""
+    result = await s.execute(delete(InboxUpdate).where(InboxUpdate.status.in_((INBOX_DONE, INBOX_REJECTED)),
+                                                       InboxUpdate.received_at < utcnow() - older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def counts(s: AsyncSession, channel: str | None = None) -> dict[str, int]:
     """Rows per status (optionally for one channel)."""
     stmt = select(InboxUpdate.status, func.count(InboxUpdate.id)).group_by(InboxUpdate.status)
@@ -138,4 +145,4 @@ async def counts(s: AsyncSession, channel: str | None = None) -> dict[str, int]:
 
 
 __all__ = ["INBOX_CLAIMED", "INBOX_DONE", "INBOX_PENDING", "INBOX_REJECTED", "InboxItem", "InboxRow", "claim",
-           "counts", "finish", "record_replies", "reject", "release", "recover_stale", "store"]
+           "counts", "finish", "prune", "record_replies", "reject", "release", "recover_stale", "store"]
