@@ -22,7 +22,7 @@ from bot.core.flow import Services  # noqa: E402
 from bot.knowledge.loader import load_valid_knowledge  # noqa: E402
 from bot.knowledge.search import SearchIndex  # noqa: E402
 from bot.text import fold  # noqa: E402
-from handlers.qa import answer_question  # noqa: E402
+from handlers.qa.qa import answer_question  # noqa: E402
 
 
 def main() -> None:

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 
 from bot.core.catalogue import Catalogue
 from bot.core.flow import Flow, Services
-from handlers.admin_link import AdminLinkFlow
-from handlers.announce import AnnounceFlow
-from handlers.answer_rating import AnswerRatingFlow
-from handlers.feedback import FeedbackFlow
-from handlers.profile import ProfileFlow
-from handlers.qa import QAFlow
-from handlers.registration import RegistrationFlow
-from handlers.review import ReviewFlow
-from handlers.staff import StaffFlow
+from handlers.member.answer_rating import AnswerRatingFlow
+from handlers.member.feedback import FeedbackFlow
+from handlers.member.profile import ProfileFlow
+from handlers.member.survey import SurveyFlow
+from handlers.qa.qa import QAFlow
+from handlers.registration.registration import RegistrationFlow
+from handlers.staff.admin_link import AdminLinkFlow
+from handlers.staff.announce import AnnounceFlow
+from handlers.staff.review import ReviewFlow
+from handlers.staff.staff import StaffFlow
 from handlers.start import StartFlow
-from handlers.survey import SurveyFlow
 
 # The flows in menu order (the knowledge loop last) and the fallback for free text. Specs are class
 # attributes, so the catalogue (menus, help, typed words) is known before any flow is built.

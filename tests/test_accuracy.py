@@ -12,7 +12,7 @@ from bot.core.flow import Services
 from bot.knowledge.evaluate import Answerer, evaluate, load_cases
 from bot.knowledge.loader import load_valid_knowledge
 from bot.knowledge.search import SearchIndex
-from handlers.qa import answer_question
+from handlers.qa.qa import answer_question
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ from bot.channels.console import run_console
 from bot.channels.web import build_web_app, serve
 from bot.core.types import ChannelCapabilities, Incoming, Reply
 from bot.storage.repo import admin_sessions, surveys, users
-from handlers.admin_link import LOGIN_PATH
+from handlers.staff.admin_link import LOGIN_PATH
 from tests.conftest import ROOT, RecordingChannel, make_config
 
 CHROMIUM = os.environ.get("HTXBOT_CHROMIUM", "/usr/bin/chromium")

@@ -15,7 +15,7 @@ from bot.app import App
 from bot.channels.web import build_web_app
 from bot.core.types import Incoming, Reply
 from bot.storage.repo import admin_sessions, audit, registrations
-from handlers.admin_link import LOGIN_PATH
+from handlers.staff.admin_link import LOGIN_PATH
 from tests.conftest import make_config
 
 STAFF = "boss"

@@ -66,7 +66,7 @@ async def test_late_answer_is_uncertain_and_not_sent_again(setup: tuple[App, Tim
 
 
 def format_report_text(report: broadcasts.BroadcastReport) -> str:
-    from handlers.announce_text import format_report
+    from handlers.staff.announce_text import format_report
 
     return format_report(report)
 

@@ -99,8 +99,8 @@ async def test_a_former_province_is_saved_as_the_one_it_merged_into(app: App) ->
 
 
 def test_one_province_list_for_forms_profiles_and_audiences() -> None:
-    from handlers.profile_fields import PROVINCES, canonical_province
-    from handlers.wizard_form import load_form
+    from handlers.forms.wizard_form import load_form
+    from handlers.member.profile_fields import PROVINCES, canonical_province
     from tests.conftest import ROOT
 
     form = load_form(ROOT / "knowledge" / "forms" / "htx.yaml").step("province")

@@ -22,7 +22,7 @@ from bot.privacy import PHONE_MASK
 from bot.storage.repo import audit, review
 from bot.storage.repo import knowledge as learned
 from bot.storage.repo.digest import subscribe
-from handlers.answer_rating import LOW_CONFIDENCE_HINT, THANKS_DOWN
+from handlers.member.answer_rating import LOW_CONFIDENCE_HINT, THANKS_DOWN
 from tests.conftest import FIXTURE_KB, RecordingChannel, make_config
 
 STAFF = "boss"

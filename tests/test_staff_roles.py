@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.storage.repo import audit, users
-from handlers.staff import ADMIN_ONLY, REFUSAL
+from handlers.staff.staff import ADMIN_ONLY, REFUSAL
 from tests.staff_support import ADMIN, Chat, make_config
 
 STAFF_COMMANDS = ["/thongbao", "/baocao 1", "/huythongbao 1", "/capquyen test:bob", "/thuhoi test:bob"]

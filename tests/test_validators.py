@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.validators import (
+from handlers.forms.validators import (
     NeedsConfirm,
     check_min_members,
     check_unique_ids,
@@ -26,8 +26,8 @@ from handlers.validators import (
     validate_term,
     validate_text,
 )
-from handlers.wizard_form import Choice, load_form
-from handlers.wizard_rules import broken, route_of
+from handlers.forms.wizard_form import Choice, load_form
+from handlers.forms.wizard_rules import broken, route_of
 from tests.conftest import ROOT
 
 TODAY = date(2026, 11, 21)

@@ -11,8 +11,8 @@ import yaml
 
 from bot.app import App
 from bot.config import PACKAGE_ROOT
-from handlers.profile_fields import PROVINCES, SECTORS
-from handlers.wizard_form import load_form
+from handlers.forms.wizard_form import load_form
+from handlers.member.profile_fields import PROVINCES, SECTORS
 from tests.staff_support import ADMIN, Chat, make_config
 
 FORMS = PACKAGE_ROOT / "knowledge" / "forms"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.validators import Problem
-from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
-from handlers.wizard_form import FormError, load_form
-from handlers.wizard_state import Mode, WizardState
+from handlers.forms.validators import Problem
+from handlers.forms.wizard import CANCELLED, DONE, Wizard, WizardResult
+from handlers.forms.wizard_form import FormError, load_form
+from handlers.forms.wizard_state import Mode, WizardState
 
 FORM = """
 id: demo

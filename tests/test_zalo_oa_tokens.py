@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.channels.zalo_oa import ZaloOAChannel, admin_alert, build_channel
 from bot.channels.zalo_oa_api import OAClient, OAuthClient, TokenPair
 from bot.channels.zalo_oa_tokens import ReconnectNeeded, TokenCipher, TokenStore
-from bot.cli_zalo_oa import code_from_answer, connect
+from bot.cli.zalo_oa import code_from_answer, connect
 from bot.config import Config
 from bot.core.types import ChannelCapabilities, ChatRef, Reply
 from bot.storage.db import Database

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.console import Console, SignedIn, redirect, staff_page
 from bot.storage.repo import audit, broadcasts
-from handlers.announce import MAX_TEXT, TARGET_ROLES
-from handlers.announce_text import VN, describe_audience, format_time
-from handlers.profile_fields import PROVINCES, SECTORS, role_label
+from handlers.member.profile_fields import PROVINCES, SECTORS, role_label
+from handlers.staff.announce import MAX_TEXT, TARGET_ROLES
+from handlers.staff.announce_text import VN, describe_audience, format_time
 
 FIELDS = ("text", "province", "sector", "role", "send_at")
 

@@ -10,8 +10,8 @@ from bot.admin import actions
 from bot.admin.console import Console, SignedIn, staff_page
 from bot.knowledge.overlay import OVERLAY_FILE, live_knowledge
 from bot.storage.repo import knowledge as learned
-from handlers.answers import format_answer
-from handlers.qa import TOPIC_LABELS
+from handlers.qa.answers import format_answer
+from handlers.qa.qa import TOPIC_LABELS
 
 
 class KnowledgePages:

@@ -12,7 +12,7 @@ from bot.admin.console import Console, SignedIn, staff_page
 from bot.reports.exports import CSV_MIME, XLSX_MIME
 from bot.storage.models_staff import DELIVERY_STATUSES
 from bot.storage.repo import audit, broadcasts, registrations, surveys
-from handlers.survey_results import chart_png, load_surveys, summary_text, survey_exports
+from handlers.staff.survey_results import chart_png, load_surveys, summary_text, survey_exports
 
 # Progress columns; "uncertain" is shown only where the delivery statuses know it.
 PROGRESS = [("sent", "Đã gửi"), ("failed", "Lỗi"), ("blocked", "Bị chặn"), ("uncertain", "Chưa chắc"),

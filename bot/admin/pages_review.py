@@ -14,7 +14,7 @@ from bot.admin import actions
 from bot.admin.console import Console, SignedIn, redirect, staff_page
 from bot.knowledge.model import LAWS, TOPICS
 from bot.knowledge.overlay import live_knowledge
-from handlers.review import REASON_LABELS
+from handlers.staff.review import REASON_LABELS
 
 
 class ReviewPages:

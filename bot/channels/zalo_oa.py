@@ -453,7 +453,7 @@ class ZaloOAChannel:
 
         The phone number and street address are not kept: no flow needs them.
         """
-        from handlers.profile_fields import canonical_province
+        from handlers.member.profile_fields import canonical_province
 
         info = info if isinstance(info, dict) else {}
         name = str(info.get("name") or "").strip()[:200]

@@ -76,7 +76,7 @@ def write_htx(doc: DocumentType, a: Mapping[str, Any]) -> None:
 
 def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> None:
     """What to do next on the route that applies ("register", "contract"; None: a blank dossier, both)."""
-    from handlers.wizard_rules import route_of
+    from handlers.forms.wizard_rules import route_of
 
     layout.title(doc, "DANH MỤC VIỆC CẦN LÀM SAU KHI LẬP TỔ HỢP TÁC")
     if route is not None:

@@ -19,7 +19,7 @@ from bot.documents import checklist, layout
 from bot.documents.dossier import NATIONALITY, member, money_with_words, place
 from bot.documents.figures import money, shares, total_of
 from bot.documents.layout import BLANK, text_or_blank
-from handlers.wizard_rules import route_of
+from handlers.forms.wizard_rules import route_of
 
 REGISTER, CONTRACT = "register", "contract"
 NO_CAPITAL = "Không góp vốn (0 đồng): các thành viên chỉ góp sức lao động"

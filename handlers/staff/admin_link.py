@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.core.flow import MENU_BUTTON, Command, FlowSpec, Turn
 from bot.core.types import Reply
 from bot.storage.repo import admin_sessions
-from handlers.staff import audit_turn
+from handlers.staff.staff import audit_turn
 
 LINK_MINUTES = 10
 LOGIN_PATH = "/admin/login"

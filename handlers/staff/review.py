@@ -12,7 +12,7 @@ from bot.knowledge.model import Entry
 from bot.knowledge.overlay import live_knowledge
 from bot.storage.repo import digest
 from bot.storage.repo.review import QueueItem
-from handlers.answers import short_label
+from handlers.qa.answers import short_label
 
 PAGE = 3
 REASON_LABELS = {"unanswered": "chưa trả lời", "low": "trả lời chưa chắc", "down": "👎", "pick": "chọn «ý bạn là»"}

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from bot.storage.repo.broadcasts import BroadcastReport
-from handlers.profile_fields import role_label, sector_label
+from handlers.member.profile_fields import role_label, sector_label
 
 VN = timezone(timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
 _WHEN = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:hg](\d{2})\s*$", re.IGNORECASE)

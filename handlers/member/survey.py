@@ -16,9 +16,9 @@ from bot.core.flow import Command, FlowSpec, Services, Turn
 from bot.core.types import Attachment, Button, Reply
 from bot.reports.exports import CSV_MIME, XLSX_MIME
 from bot.storage.repo import surveys
-from handlers.staff import MENU, audit_turn
-from handlers.survey_results import Survey, chart_png, load_surveys, summary_text, survey_exports
-from handlers.wizard import CANCELLED, COMMANDS, DONE, Wizard, WizardResult
+from handlers.forms.wizard import CANCELLED, COMMANDS, DONE, Wizard, WizardResult
+from handlers.staff.staff import MENU, audit_turn
+from handlers.staff.survey_results import Survey, chart_png, load_surveys, summary_text, survey_exports
 
 WIZARD_KEY = "_wizard"
 

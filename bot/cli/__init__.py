@@ -25,7 +25,7 @@ from bot.storage.db import DatabaseUnavailable
 log = logging.getLogger("htxbot")
 
 # Modules adding sub-commands: each has `register(subparsers) -> {command name: handler(config, args)}`.
-EXTENSIONS: list[str] = ["bot.cli_staff", "bot.cli_registrations", "bot.cli_zalo_oa", "bot.cli_knowledge"]
+EXTENSIONS: list[str] = ["bot.cli.staff", "bot.cli.registrations", "bot.cli.zalo_oa", "bot.cli.knowledge"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,7 +105,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.core.flow import Services
     from bot.knowledge.search import SearchIndex
-    from handlers.qa import answer_question
+    from handlers.qa.qa import answer_question
 
     kb = load_valid_knowledge(config.knowledge.path)
     services = Services(config=config, index=SearchIndex(kb, config.search.threshold,
@@ -218,7 +218,7 @@ def _eval(config: Config, args: argparse.Namespace) -> int:
     from bot.core.flow import Services
     from bot.knowledge.evaluate import NOT_TUNED_ON, TUNED_ON, evaluate, load_cases
     from bot.knowledge.search import SearchIndex
-    from handlers.qa import answer_question
+    from handlers.qa.qa import answer_question
 
     kb = load_valid_knowledge(config.knowledge.path)
     index = SearchIndex(kb, config.search.threshold, config.search.ambiguity_margin)

@@ -17,7 +17,7 @@ from bot.core.types import Button, Reply
 from bot.knowledge.model import Entry
 from bot.storage.repo import ratings
 from bot.text import clean, fold
-from handlers.answers import format_answer
+from handlers.qa.answers import format_answer
 
 RATING_BUTTON_CHANNELS = frozenset({"telegram"})  # channels that show buttons under a message
 LOW_CONFIDENCE_BAND = 0.06
@@ -34,7 +34,7 @@ STALE = "Lựa chọn này đã cũ. Mời bạn hỏi lại."
 
 
 class AnsweredQuestion(Protocol):
-    """What the Q&A flow knows about an answer (handlers/qa.py's `Answer`)."""
+    """What the Q&A flow knows about an answer (handlers/qa/qa.py's `Answer`)."""
 
     replies: list[Reply]
     answered: bool

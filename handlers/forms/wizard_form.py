@@ -20,7 +20,7 @@ A form file looks like this (every key except `key`, `prompt` and `type` is opti
         choices_from: members                # choices built from the names in a records step
         fields: [...]                        # the sub-steps of one record (type: records)
         min_items: 5                         # anything else goes to `params` for the validator
-        rules: [...]                         # rules spanning several answers, see handlers/wizard_rules.py
+        rules: [...]                         # rules spanning several answers, see handlers/forms/wizard_rules.py
 
 Types `province` and `commune` are plain validators; `province` reads its list from `choices_file`.
 """
@@ -160,7 +160,7 @@ def _step(path: Path, raw: Any, where: str) -> Step:
 
 
 def _rule(path: Path, raw: Any, where: str) -> Rule:
-    from handlers.wizard_rules import RULE_CHECKS
+    from handlers.forms.wizard_rules import RULE_CHECKS
 
     if not isinstance(raw, dict) or raw.get("check") not in RULE_CHECKS:
         raise FormError(f"{path}: {where}: a rule needs `check`, one of {', '.join(RULE_CHECKS)}")

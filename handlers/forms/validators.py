@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 
 from bot.text import clean, fold, small_number
-from handlers.diacritics import confirm_question, has_diacritics, restore
-from handlers.wizard_form import Choice
+from handlers.forms.diacritics import confirm_question, has_diacritics, restore
+from handlers.forms.wizard_form import Choice
 
 Result = tuple[Any, str]
 Validator = Callable[[str, Mapping[str, Any]], Result]
@@ -358,6 +358,6 @@ def check_unique_ids(answers: Mapping[str, Any], params: Mapping[str, Any]) -> l
 
 
 # Checks that span several answers (capital total, caps, governance) are rules declared in the form files
-# beside their steps: see handlers/wizard_rules.py.
+# beside their steps: see handlers/forms/wizard_rules.py.
 FORM_CHECKS: dict[str, FormCheck] = {"min_members": check_min_members, "unique_ids": check_unique_ids}
 FIELD_CHECKS: dict[str, Callable[[Any, Mapping[str, Any], Mapping[str, Any]], str]] = {}

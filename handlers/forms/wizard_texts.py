@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from bot.text import clean, fold
-from handlers.validators import format_money
-from handlers.wizard_form import Step
+from handlers.forms.validators import format_money
+from handlers.forms.wizard_form import Step
 
 DEFAULT_TEXTS = {
     "progress": "Bước {n}/{total}",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from handlers.wizard_form import Form, Rule, Step
+from handlers.forms.wizard_form import Form, Rule, Step
 
 Facts = dict[str, Any]
 Check = Callable[[Any, Mapping[str, Any], Rule, Form], Facts | None]
@@ -143,7 +143,7 @@ def tht_route(value: Any, answers: Mapping[str, Any], rule: Rule, form: Form) ->
 
 def route_of(answers: Mapping[str, Any]) -> tuple[str, str]:
     """("register" | "contract", why) from the members' contributions, the term and the wish for support."""
-    from handlers.validators import term_months
+    from handlers.forms.validators import term_months
 
     has_capital = any(isinstance(m.get("contribution"), int) and m["contribution"] > 0
                       for m in answers.get("members") or [])

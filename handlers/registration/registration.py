@@ -20,12 +20,12 @@ from bot.core.types import Attachment, Button, Reply
 from bot.documents.dossier import DOCX_MIME, build_dossier
 from bot.storage.repo import registrations as repo
 from bot.text import fold, small_number
-from handlers import registration_texts as T
-from handlers.qa import answer_question
-from handlers.wizard import CANCELLED, DONE, Wizard, WizardResult
-from handlers.wizard import COMMANDS as WIZARD_COMMANDS
-from handlers.wizard_form import Form, load_form
-from handlers.wizard_rules import route_of
+from handlers.forms.wizard import CANCELLED, DONE, Wizard, WizardResult
+from handlers.forms.wizard import COMMANDS as WIZARD_COMMANDS
+from handlers.forms.wizard_form import Form, load_form
+from handlers.forms.wizard_rules import route_of
+from handlers.qa.qa import answer_question
+from handlers.registration import registration_texts as T
 
 KINDS = ("htx", "tht")
 SHORT_ANSWER_CHARS = 700

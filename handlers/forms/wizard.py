@@ -6,7 +6,7 @@ so a restart resumes where the user was.
 
 Usage from a flow::
 
-    form = load_form("knowledge/forms/htx.yaml")          # handlers.wizard_form
+    form = load_form("knowledge/forms/htx.yaml")          # handlers.forms.wizard_form
     wizard = Wizard(form, prefix="reg", answerer=short_answer)
     data = wizard.new_state()                             # a plain dict: store it
     result = wizard.start(data)                           # first question (also: wizard.resume(data))
@@ -21,7 +21,7 @@ CANCELLED the runner returns no replies: the flow says what happens next.
 Step types: any key of `validators.VALIDATORS` (text, person_name, phone, email, id_number, date, money,
 number, rating, province, commune, term), plus `choice`, `multi_choice` and `records` (a list of records,
 e.g. members, each asked field by field or typed on one line: "Nguyễn Văn An, 12/03/1980, 001080012345, …").
-Rules across answers (handlers/wizard_rules.py) are checked when their step is answered and on the summary.
+Rules across answers (handlers/forms/wizard_rules.py) are checked when their step is answered and on the summary.
 A typed question ("… thế nào?") is answered briefly by `answerer` and the current question is asked again.
 """
 
@@ -34,13 +34,13 @@ from typing import Any
 from bot.core.flow import Command
 from bot.core.types import Button, Reply
 from bot.text import clean, fold, small_number
-from handlers import wizard_records as records
-from handlers import wizard_rules
-from handlers.validators import FIELD_CHECKS, FORM_CHECKS, VALIDATORS, FormCheck, NeedsConfirm, Problem, Validator
-from handlers.wizard_form import Choice, Form, Step
-from handlers.wizard_rules import RuleRefusal
-from handlers.wizard_state import Action, Mode, WizardState
-from handlers.wizard_texts import DEFAULT_TEXTS, display, looks_like_question, yes_no
+from handlers.forms import wizard_records as records
+from handlers.forms import wizard_rules
+from handlers.forms.validators import FIELD_CHECKS, FORM_CHECKS, VALIDATORS, FormCheck, NeedsConfirm, Problem, Validator
+from handlers.forms.wizard_form import Choice, Form, Step
+from handlers.forms.wizard_rules import RuleRefusal
+from handlers.forms.wizard_state import Action, Mode, WizardState
+from handlers.forms.wizard_texts import DEFAULT_TEXTS, display, looks_like_question, yes_no
 
 ACTIVE, DONE, CANCELLED = "active", "done", "cancelled"
 # The commands a wizard understands while it runs: a flow using it lists them as its spec's `in_flow`.
@@ -277,7 +277,7 @@ class Wizard:
         return ""
 
     def _match(self, st: WizardState, fld: Step, text: str) -> tuple[Any, str]:
-        from handlers.validators import match_choice
+        from handlers.forms.validators import match_choice
 
         options = self.choices(st, fld)
         if (small_number(text) or 0) and 0 < int(text) <= len(options):

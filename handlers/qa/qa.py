@@ -25,8 +25,8 @@ from bot.knowledge.query import (
 )
 from bot.knowledge.search import Hit, SearchResult
 from bot.text import clean, fold, has_letters
-from handlers import answer_rating
-from handlers.answers import answer_body, format_answer, short_label, source_line
+from handlers.member import answer_rating
+from handlers.qa.answers import answer_body, format_answer, short_label, source_line
 
 MAX_QUESTION_CHARS = 500  # the question searched (after greetings and personal context are left out)
 MAX_MESSAGE_CHARS = 3000  # longer messages are read on their beginning only

@@ -18,9 +18,9 @@ from bot.core.types import Attachment, Button, Reply
 from bot.storage.repo import broadcasts, files, surveys
 from bot.storage.repo.broadcasts import FileData
 from bot.text import clean
-from handlers.announce_text import describe_audience, format_report, format_time, parse_send_time
-from handlers.profile_fields import PROFILE_ROLES, SECTORS, canonical_province, role_label
-from handlers.staff import MENU, audit_turn, refusal
+from handlers.member.profile_fields import PROFILE_ROLES, SECTORS, canonical_province, role_label
+from handlers.staff.announce_text import describe_audience, format_report, format_time, parse_send_time
+from handlers.staff.staff import MENU, audit_turn, refusal
 
 MAX_TEXT = 3500  # leaves room for the unsubscribe hint on every channel
 MAX_FILE_BYTES = 10 * 1024 * 1024  # the adapters refuse bigger files; this guards other channels

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.types import Button, Reply
 from bot.text import clean, fold, small_number
-from handlers.validators import LOOKS_LIKE, NeedsConfirm, match_choice
-from handlers.wizard_form import Step
-from handlers.wizard_state import Action, Mode, WizardState
-from handlers.wizard_texts import record_line
+from handlers.forms.validators import LOOKS_LIKE, NeedsConfirm, match_choice
+from handlers.forms.wizard_form import Step
+from handlers.forms.wizard_state import Action, Mode, WizardState
+from handlers.forms.wizard_texts import record_line
 
 if TYPE_CHECKING:
-    from handlers.wizard import Wizard, WizardResult
+    from handlers.forms.wizard import Wizard, WizardResult
 
 TEXT_TYPES = ("text", "person_name", "commune")
 
@@ -40,7 +40,7 @@ def on_text(w: Wizard, st: WizardState, text: str) -> WizardResult:
 
 
 def store_field(w: Wizard, st: WizardState, value: Any) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     step = w.step(st)
     fld = step.fields[st.field_index]
@@ -58,7 +58,7 @@ def store_field(w: Wizard, st: WizardState, value: Any) -> WizardResult:
 
 
 def _after_add(w: Wizard, st: WizardState, notice: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     step = w.step(st)
     if len(_list(w, st)) >= int(step.params.get("max_items", 10_000)):
@@ -67,7 +67,7 @@ def _after_add(w: Wizard, st: WizardState, notice: str) -> WizardResult:
 
 
 def _quick(w: Wizard, st: WizardState, step: Step, text: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     lines = [ln for ln in (clean(x) for x in re.split(r"\n", text)) if ln]
     added, errors = [], []
@@ -180,7 +180,7 @@ def back(w: Wizard, st: WizardState) -> bool:
 
 
 def finish(w: Wizard, st: WizardState, notice: str = "") -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     step = w.step(st)
     count, low = len(st.answers.get(step.key) or []), int(step.params.get("min_items", 0))
@@ -217,14 +217,14 @@ def ask_delete(w: Wizard, st: WizardState) -> Reply:
 
 
 def on_more(w: Wizard, st: WizardState, rest: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     st.mode, st.record, st.field_index = Mode.ASK, {}, 0
     return WizardResult(w.ask(st))
 
 
 def on_remove(w: Wizard, st: WizardState, rest: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     key = w.step(st).key
     records = st.answers.get(key) or []
@@ -276,7 +276,7 @@ def parse_multi(w: Wizard, st: WizardState, step: Step, text: str) -> tuple[list
 
 
 def on_toggle(w: Wizard, st: WizardState, rest: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     pos, _, n = rest.partition(":")
     step = w.step(st)
@@ -291,7 +291,7 @@ def on_toggle(w: Wizard, st: WizardState, rest: str) -> WizardResult:
 
 
 def on_multi_done(w: Wizard, st: WizardState, rest: str) -> WizardResult:
-    from handlers.wizard import WizardResult
+    from handlers.forms.wizard import WizardResult
 
     step = w.step(st)
     chosen = list(st.picked if st.picked is not None else st.answers.get(step.key) or [])

@@ -83,7 +83,7 @@ def cmd_broadcast(config: Config, args: argparse.Namespace) -> int:
 
 async def _status(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.repo import audit, broadcasts
-    from handlers.announce_text import format_report
+    from handlers.staff.announce_text import format_report
 
     if args.resend_uncertain and not args.id:
         print("--resend-uncertain needs a broadcast id.", file=sys.stderr)
@@ -105,8 +105,8 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
 
 async def _create(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.repo import audit, broadcasts
-    from handlers.announce_text import describe_audience, format_time, parse_send_time
-    from handlers.profile_fields import canonical_province
+    from handlers.member.profile_fields import canonical_province
+    from handlers.staff.announce_text import describe_audience, format_time, parse_send_time
 
     audience = {"province": canonical_province(args.province)[0] if args.province else "",
                 "sector": args.sector, "role": args.role}
@@ -139,7 +139,7 @@ def _read_file(path: Path) -> Any:
 
 async def _cancel(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.repo import audit, broadcasts
-    from handlers.announce_text import format_report
+    from handlers.staff.announce_text import format_report
 
     async with _database(config) as db, db.unit() as s:
         report = await broadcasts.cancel_broadcast(s, args.id)
@@ -180,7 +180,7 @@ async def _work(config: Config, lease: float | None, exit_when_idle: bool) -> in
 
 
 def cmd_surveys(config: Config, args: argparse.Namespace) -> int:
-    from handlers.survey_results import export_survey
+    from handlers.staff.survey_results import export_survey
 
     async def go() -> int:
         async with _database(config) as db, db.unit() as s:
@@ -197,7 +197,7 @@ def cmd_surveys(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_staff(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.repo import audit
-    from handlers.staff import change_role, parse_member_ref
+    from handlers.staff.staff import change_role, parse_member_ref
 
     if args.action == "list":
         return asyncio.run(_list_staff(config))

@@ -8,7 +8,7 @@ from bot.core.flow import Command, FlowSpec, Turn
 from bot.core.types import Button, Reply
 from bot.storage.repo import users
 from bot.text import clean
-from handlers.profile_fields import PROFILE_ROLES, ROLES, SECTORS, canonical_province, role_label, sector_label
+from handlers.member.profile_fields import PROFILE_ROLES, ROLES, SECTORS, canonical_province, role_label, sector_label
 
 STEPS = ("province", "commune", "sector", "role", "runs_coop")
 SKIP = Button("⏭ Giữ nguyên / bỏ qua", "profile:skip")

@@ -17,9 +17,9 @@ from bot.reports.charts import bar_charts_png
 from bot.reports.exports import csv_bytes, xlsx_bytes
 from bot.storage.repo import feedback, surveys
 from bot.storage.repo.surveys import ResponseRecord
-from handlers.announce_text import format_time
-from handlers.profile_fields import role_label, sector_label
-from handlers.wizard_form import Form, Step, load_form
+from handlers.forms.wizard_form import Form, Step, load_form
+from handlers.member.profile_fields import role_label, sector_label
+from handlers.staff.announce_text import format_time
 
 CHARTED = ("choice", "multi_choice", "rating")
 AVERAGED = ("rating", "number")

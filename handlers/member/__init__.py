@@ -1,0 +1,1 @@
+"""What members do besides asking: profile, feedback, surveys, rating answers."""

@@ -1,0 +1,1 @@
+"""Registering a cooperative (HTX) or cooperative group (THT): the flow and its texts."""
