@@ -30,6 +30,7 @@ from bot.core.channel import Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import Services
 from bot.core.types import Incoming, Reply
+from bot.errors import StartupError
 from bot.knowledge.loader import load_valid_knowledge
 from bot.knowledge.search import SearchIndex
 from bot.metrics import Metrics
@@ -39,10 +40,6 @@ from bot.storage.db import Database, DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
-
-
-class StartupError(Exception):
-    """The bot cannot start; the message is one line naming the problem (shown without a traceback)."""
 
 
 def configured_channels(config: Config) -> list[str]:

@@ -16,11 +16,10 @@ from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.channel import DeliveryError
+from bot.errors import DatabaseUnavailable, StartupError
 from bot.knowledge.loader import KnowledgeError, load_knowledge, load_valid_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.logs import configure_logging
-from bot.runtime import StartupError
-from bot.storage.db import DatabaseUnavailable
 
 log = logging.getLogger("htxbot")
 

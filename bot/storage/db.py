@@ -17,12 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bot.config import ConfigError
+from bot.errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or does not answer; the message is one line, without passwords."""
 
 
 class Database:

@@ -25,7 +25,6 @@ from bot.knowledge.query import (
 )
 from bot.knowledge.search import Hit, SearchResult
 from bot.text import clean, fold, has_letters
-from handlers.member import answer_rating
 from handlers.qa.answers import answer_body, format_answer, short_label, source_line
 
 MAX_QUESTION_CHARS = 500  # the question searched (after greetings and personal context are left out)
@@ -351,9 +350,12 @@ class QAFlow:
         return await self._ask(turn, turn.incoming.text)
 
     async def _ask(self, turn: Turn, text: str) -> list[Reply]:
+        # The database layer only where it is used: `htxbot ask` answers without loading it.
+        from bot.storage.repo.questions import log_question
+        from handlers.member import answer_rating
+
         if (verdict := await answer_rating.typed_verdict(turn, text)) is not None:  # hook: typed "sai rồi"
             return verdict
-        from bot.storage.repo.questions import log_question  # the database layer only where it is used
 
         keeps_context = not turn.state.flow
         context = turn.state.data.get(followup.CONTEXT_KEY) if keeps_context else None
