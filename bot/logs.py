@@ -32,3 +32,4 @@ def configure_logging(level: str, fmt: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # plugin registration, at import
