@@ -23,6 +23,7 @@ from bot.knowledge.query import (
     split_clauses,
 )
 from bot.knowledge.search import Hit, SearchResult
+from bot.knowledge.subjects import subject_groups
 from bot.text import clean, fold, has_letters
 from handlers import answer_rating
 from handlers.answers import answer_body, format_answer, short_label, source_line
@@ -77,6 +78,7 @@ class _Resolved:
     question: str = ""
     words: str = ""  # the subject words to carry to a follow-up
     decline: Entry | None = None
+    asked: str = ""  # how the question asked ("bao nhieu", "o dau"), carried to a follow-up
 
 
 def examples_hint() -> str:
@@ -140,7 +142,8 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if best is not None and best.entry.kind == "decline":
         return _Resolved("decline", result, best, question, decline=best.entry)
     if best is not None:
-        return _Resolved("answer", result, best, question, followup.subject_words(folded))
+        return _Resolved("answer", result, best, question, followup.subject_words(folded),
+                         asked=followup.asked_words(folded))
     if result.doubt:
         return _Resolved("doubt", result, None, question)
     return _Resolved("unknown", result, None, question)
@@ -151,15 +154,30 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
     """A fragment searched with the subject words of the conversation; None when that does not fit."""
     index = services.index
     carried = str(context.get("words", ""))
-    combined = followup.combine(carried, folded)
+    asked = followup.asked_words(folded) or str(context.get("asked", ""))
+    combined = followup.combine(carried, folded, str(context.get("asked", "")))
     joined = index.search(combined)
-    words = (followup.refocus(carried, folded) if index.subjects(alone.query_tokens)
-             else followup.subject_words(combined))
-    if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
-        old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
-                    and h.score >= joined.threshold), None)
+    named = index.subjects(alone.query_tokens)
+    if named and followup.has_marker(folded) and not followup.names_attribute(folded):
+        # "còn thuế thì sao?" after land rent: the subject named replaces the earlier one, the question stays.
+        swapped = index.search(followup.combine(_without_own_subjects(services, carried, named), folded,
+                                                str(context.get("asked", ""))))
+        if swapped.best is not None and index.asks_about(swapped.best.entry, alone.query_tokens):
+            joined = swapped
+    if followup.refers_back(folded):  # "họ có được biểu quyết không": they are who was just answered about
+        previous = next((h for h in joined.hits if h.entry.id in context.get("entries", [])
+                         and h.score >= joined.threshold and index.mentions(h.entry, alone.query_tokens)), None)
+        if previous is not None:
+            return _Resolved("answer", joined, previous, question, f"{carried} {followup.subject_words(folded)}",
+                             asked=asked)
+    words = (followup.refocus(carried, folded) if named else followup.subject_words(combined))
+    if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject and question under the repealed law
+        olds = [h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
+                and h.score >= joined.threshold]
+        kinds = ask_types(asked) - {"yes-no"}
+        old = next((h for h in olds if kinds & ask_types(fold(h.phrasing))), olds[0] if olds else None)
         if old is not None:
-            return _Resolved("answer", joined, old, question, words)
+            return _Resolved("answer", joined, old, question, words, asked=asked)
     found, best = joined.best, alone.best
     if found is None or found.entry.kind != "answer":
         return None
@@ -168,7 +186,18 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
     alone_fits = best is not None and best.entry.kind == "answer" and index.asks_about(best.entry, alone.query_tokens)
     if alone_fits and not index.asks_about(found.entry, alone.query_tokens):
         return None  # the context pulls away from what the fragment itself names ("lệ phí môn bài thì sao?")
-    return _Resolved("answer", joined, _something_new(joined, found, folded, context), question, words)
+    return _Resolved("answer", joined, _something_new(joined, found, folded, context), question, words,
+                     asked=asked)
+
+
+def _without_own_subjects(services: Services, carried: str, named: list[int]) -> str:
+    """The earlier subject words without the subjects the follow-up does not name."""
+    index = services.index
+    groups = subject_groups()
+    earlier = [g for g in index.subjects(carried.split()) if g not in named]
+    # What was asked about the earlier subject ("điều kiện", "tối thiểu") stays.
+    return followup.without_subjects(carried, [alt for g in earlier for alt in groups[g][1]
+                                               if not followup.names_attribute(alt)])
 
 
 def _something_new(joined: SearchResult, found: Hit, folded: str, context: dict[str, Any]) -> Hit:
@@ -302,7 +331,8 @@ def _try_several(services: Services, clauses: list[Part], context: dict[str, Any
         resolved = _resolve(services, clause.text, running or None)
         parts.append((clause, resolved))
         if resolved.outcome == "answer":
-            running = followup.new_context(resolved.words, [resolved.hit.entry.id] if resolved.hit else [], now)
+            running = followup.new_context(resolved.words, [resolved.hit.entry.id] if resolved.hit else [], now,
+                                           resolved.asked)
     understood = [r for _, r in parts if r.outcome == "answer" and r.hit is not None]
     distinct = {r.hit.entry.id for r in understood if r.hit is not None}
     if len(distinct) < 2:
@@ -327,7 +357,8 @@ def _next_context(context: dict[str, Any] | None, resolved: list[_Resolved], now
     if not answered:
         return context
     last = answered[-1]
-    return followup.new_context(last.words, [r.hit.entry.id for r in answered if r.hit is not None], now)
+    return followup.new_context(last.words, [r.hit.entry.id for r in answered if r.hit is not None], now,
+                                last.asked)
 
 
 class QAFlow:

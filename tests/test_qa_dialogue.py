@@ -185,3 +185,33 @@ async def test_a_present_tense_question_gets_the_rule_in_force_not_the_replaced_
     assert "02" in now.split("\n")[0] and "Nghị định 151/2007" not in now
     before = body(await Chat(bot).say("Trước đây tổ hợp tác cần mấy người?"))
     assert "3 cá nhân" in before and "Hiện nay" in before  # the old rule, with what applies today
+
+
+# --- a follow-up keeps what was asked and swaps only what it names -------------------------------------
+
+async def test_the_old_law_follow_up_keeps_the_point_asked(bot: App) -> None:
+    chat = Chat(bot)
+    assert "UBND xã, phường" in await chat.say("hồ sơ đăng ký htx nộp ở đâu")
+    old = body(await chat.say("luật cũ thì sao?"))
+    assert "Phòng Tài chính – Kế hoạch" in old and "Hiện nay" in old
+
+
+async def test_another_body_keeps_the_question_how_many(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("hội đồng quản trị có bao nhiêu thành viên")
+    text = body(await chat.say("còn ban kiểm soát thì sao"))
+    assert "Điều 69" in text and "từ 01 đến 07" in text.replace("**", "")
+
+
+async def test_another_subject_swaps_the_subject_not_the_question(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("htx thuê đất có được miễn tiền thuê đất không")
+    text = body(await chat.say("còn thuế thì sao"))
+    assert "Điều 22" in text and "tiền thuê đất" not in text
+
+
+async def test_they_means_the_kind_of_member_just_asked_about(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên liên kết không góp vốn là gì")
+    text = body(await chat.say("họ có được biểu quyết không"))
+    assert "khoản 19 Điều 4" in text and "khoản 18 Điều 4" not in text

@@ -209,6 +209,11 @@ class SearchIndex:
         position = self._position.get(entry.id)
         return position is not None and set(self.subjects(toks)) <= self._asked_subjects_of[position]
 
+    def mentions(self, entry: Entry, toks: list[str] | tuple[str, ...]) -> bool:
+        """The entry (its phrasings, answer or `today`) mentions every subject these tokens name."""
+        position = self._position.get(entry.id)
+        return position is not None and not self.missing_subjects(toks, position)
+
     def missing_subjects(self, toks: list[str] | tuple[str, ...], entry_index: int) -> tuple[str, ...]:
         """Subjects the question names that the entry never mentions."""
         covered = self._subjects_of[entry_index]

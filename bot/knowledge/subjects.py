@@ -81,7 +81,7 @@ SUBJECTS: tuple[str, ...] = (
     "bao hiem xa hoi | bhxh",
     "bao hiem y te | bhyt",
     "bao hiem",
-    "dat dai | tien thue dat",
+    "dat dai | tien thue dat | thue dat",
     "tien luong | tra luong | thu lao | phu cap",
     "bao cao tai chinh | kiem toan",
     "hop dong hop tac",
