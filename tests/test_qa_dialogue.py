@@ -215,3 +215,17 @@ async def test_they_means_the_kind_of_member_just_asked_about(bot: App) -> None:
     await chat.say("thành viên liên kết không góp vốn là gì")
     text = body(await chat.say("họ có được biểu quyết không"))
     assert "khoản 19 Điều 4" in text and "khoản 18 Điều 4" not in text
+
+
+# --- a figure inside a broader entry is answered, not offered as topics -------------------------------
+
+@pytest.mark.parametrize(("question", "figure"), [
+    ("lãi quá hạn vay quỹ hỗ trợ phát triển htx tối đa bao nhiêu", "150%"),
+    ("nghị quyết giải thể htx phải gửi trong bao nhiêu ngày", "07 ngày làm việc"),
+    ("đại hội thành viên triệu tập lần thứ hai thì cần bao nhiêu thành viên dự", "33%"),
+    ("thu nhập từ giao dịch nội bộ chia cho thành viên ít nhất bao nhiêu phần trăm", "51%"),
+])
+async def test_a_figure_inside_a_broader_entry_is_answered(bot: App, question: str, figure: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "chưa chắc" not in text
+    assert figure in body(text).replace("**", "")

@@ -59,6 +59,7 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "how": re.compile(r"\b(nhu the nao|the nao|ra sao|lam sao|cach nao|cach|thu tuc|cac buoc|quy trinh|ntn)\b"),
     "what": re.compile(r"\b(la gi|gom gi|nhung gi|gom nhung|cai gi|gi)\b"),
 }
+_DURATION = re.compile(r"\b(bao nhieu|may)\s+(ngay|thang|nam|tuan|gio)\b")
 _YES_NO_END = re.compile(
     r"\b(khong|ko|k|kg|khg|hok|hong|chua|phai khong|dung khong|duoc khong|hay khong|co phai)"
     r"(\s+(a|ah|vay|nhi|nha|nhe|ha|the|em|anh|chi|ad|admin|ban|oi|ak|z|vay a|a nhe|nua))*\s*$")
@@ -69,6 +70,8 @@ def ask_types(folded: str) -> frozenset[str]:
     """What the question asks: how-many, who, where, when, how, what (and yes-no, see `asks_yes_no`)."""
     text = " ".join(re.sub(r"[^a-z0-9%]+", " ", folded).split())
     found = {name for name, pattern in ASK_PATTERNS.items() if pattern.search(text)}
+    if "how-many" in found and not ASK_PATTERNS["how-many"].search(_DURATION.sub(" ", text)):
+        found.discard("how-many")  # "bao nhiêu ngày", "mấy tháng" ask how long, not a number of things
     if asks_yes_no(text):
         found.add("yes-no")
     return frozenset(found)

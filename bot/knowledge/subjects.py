@@ -44,6 +44,7 @@ SUBJECTS: tuple[str, ...] = (
     "toi da",
     "toi thieu | it nhat",
     "lai suat | lai vay",
+    "lai qua han | qua han | no qua han",
     "the chap | tai san bao dam",
     "bao lanh",
     "vay von | cho vay | di vay | khoan vay | vay ngan hang | vay tien | vay khong",
