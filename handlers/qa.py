@@ -22,7 +22,7 @@ from bot.knowledge.query import (
     question_sentences,
     split_clauses,
 )
-from bot.knowledge.search import Hit, SearchResult
+from bot.knowledge.search import Hit, SearchResult, search_tokens
 from bot.knowledge.subjects import subject_groups
 from bot.text import clean, fold, has_letters
 from handlers import answer_rating
@@ -121,9 +121,15 @@ def candidates_reply(services: Services, hits: list[Hit]) -> Reply:
                  buttons=[*buttons, Button("Không phải các câu trên", "qa:none"), MENU_BUTTON])
 
 
-def keeps_opener(question: str, hit: Hit) -> bool:
-    """Show a "Có." / "Không." / "Được." opener only when the member asked that yes/no question too."""
-    return asks_yes_no(fold(question)) and asks_yes_no(fold(hit.phrasing))
+def keeps_opener(services: Services, question: str, hit: Hit) -> bool:
+    """Show a "Có." / "Không." / "Được." opener only when the member asked that yes/no question too: a yes/no
+    question matched to a yes/no phrasing about the same subjects ("… có được biểu quyết không" matched to
+    "không góp vốn có làm thành viên được không" asks something else)."""
+    if not (asks_yes_no(fold(question)) and asks_yes_no(fold(hit.phrasing))):
+        return False
+    index = services.index
+    asked = set(index.subjects(search_tokens(question, index.lexicon)))
+    return asked == set(index.subjects(search_tokens(hit.phrasing, index.lexicon)))
 
 
 def _resolve(services: Services, question: str, context: dict[str, Any] | None) -> _Resolved:
@@ -235,7 +241,7 @@ def _single(services: Services, question: str, resolved: _Resolved) -> Answer:
         return Answer([reply], False, None, closest, normalised, result)
     hit = resolved.hit
     entry = hit.entry
-    reply = entry_reply(services, entry, keeps_opener(question, hit))
+    reply = entry_reply(services, entry, keeps_opener(services, question, hit))
     runner = result.runner_up if result else None
     if runner is not None and runner.entry.kind == "answer" and runner.entry.id != entry.id:
         # A close second: answer with the best, and ask whether the other one was meant.
@@ -255,7 +261,7 @@ def _several(services: Services, parts: list[tuple[Part, _Resolved]]) -> Answer:
         if resolved.outcome == "answer" and resolved.hit is not None:
             entry = resolved.hit.entry
             entries.append(entry)
-            blocks.append(f"{heading}\n{answer_body(entry, keeps_opener(part.text, resolved.hit))}")
+            blocks.append(f"{heading}\n{answer_body(entry, keeps_opener(services, part.text, resolved.hit))}")
             sources.append(f"{source_line(entry)} ({number})")
         elif resolved.outcome == "decline":
             text = resolved.decline.answer.strip() if resolved.decline else OTHER_FIELD_FALLBACK

@@ -229,3 +229,18 @@ async def test_a_figure_inside_a_broader_entry_is_answered(bot: App, question: s
     text = await Chat(bot).say(question)
     assert "chưa chắc" not in text
     assert figure in body(text).replace("**", "")
+
+
+# --- a yes/no opener only when the matched phrasing is the same question ------------------------------
+
+async def test_no_yes_opener_when_the_entry_answers_another_yes_no_question(bot: App) -> None:
+    text = body(await Chat(bot).say("thành viên liên kết không góp vốn có được biểu quyết không"))
+    assert "khoản 19 Điều 4" in text and "không biểu quyết" in text.replace("**", "")
+    assert not text.lstrip("*").startswith(("Được", "Có"))
+
+
+async def test_no_yes_opener_for_a_follow_up_on_another_point(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên liên kết không góp vốn là gì")
+    text = body(await chat.say("họ có được biểu quyết không"))
+    assert not text.lstrip("*").startswith(("Được", "Có"))

@@ -35,6 +35,7 @@ SUBJECTS: tuple[str, ...] = (
     "phap nhan",
     "nuoc ngoai | nguoi nuoc ngoai | ngoai quoc | viet kieu | nguoi han | han quoc | nguoi nhat | nhat ban | "
     "trung quoc | nguoi trung | dai loan | quoc tich",
+    "khong gop von | lien ket khong gop von",
     "thanh vien lien ket",
     "rut von | tra lai von | rut khoi | ra khoi | tra lai phan von | hoan tra von",
     "chuyen nhuong",
