@@ -244,3 +244,23 @@ async def test_no_yes_opener_for_a_follow_up_on_another_point(bot: App) -> None:
     await chat.say("thành viên liên kết không góp vốn là gì")
     text = body(await chat.say("họ có được biểu quyết không"))
     assert not text.lstrip("*").startswith(("Được", "Có"))
+
+
+# --- labour law and social enterprises are other fields ----------------------------------------------
+
+@pytest.mark.parametrize(("question", "where"), [
+    ("thử việc tối đa bao lâu", "Bộ luật Lao động"),
+    ("hợp đồng lao động có thời hạn tối đa mấy năm", "Bộ luật Lao động"),
+    ("lương tối thiểu vùng năm nay bao nhiêu", "Bộ luật Lao động"),
+    ("nghỉ việc có được trợ cấp thôi việc không", "Bộ luật Lao động"),
+    ("doanh nghiệp xã hội là gì", "Luật Doanh nghiệp"),
+])
+async def test_labour_law_and_social_enterprises_are_declined_with_where_to_ask(
+        bot: App, question: str, where: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "Nguồn" not in text and "Liên hệ" in text and where in text.replace("**", "")
+
+
+async def test_a_cooperative_labour_question_is_still_answered(bot: App) -> None:
+    text = await Chat(bot).say("htx có phải ký hợp đồng lao động với thành viên không")
+    assert "Nguồn" in text or "chưa chắc" in text

@@ -212,7 +212,11 @@ def split_clauses(part: Part) -> list[Part]:
 # the decline entry named (its text says where to ask).
 OTHER_FIELDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(luat doanh nghiep|cong ty|doanh nghiep tu nhan|tnhh|trach nhiem huu han|co phan|"
-                r"ctcp|giam doc cong ty|dang ky doanh nghiep)\b"), "ngoai-luat-doanh-nghiep-cong-ty"),
+                r"ctcp|giam doc cong ty|dang ky doanh nghiep|doanh nghiep xa hoi)\b"),
+     "ngoai-luat-doanh-nghiep-cong-ty"),
+    (re.compile(r"\b(bo luat lao dong|luat lao dong|thu viec|hop dong lao dong|luong toi thieu|luong co ban|"
+                r"luong co so|tro cap thoi viec|tro cap mat viec|sa thai|nghi phep nam|nghi thai san|lam them gio|"
+                r"nguoi su dung lao dong)\b"), "ngoai-luat-lao-dong"),
     (re.compile(r"\b(ho kinh doanh|hkd|ho ca the|kinh doanh ca the)\b"), "ngoai-dang-ky-ho-kinh-doanh"),
     (re.compile(r"\b(tai khoan ngan hang|mo tai khoan|the atm|chuyen khoan|mat khau)\b"), "ngoai-tai-khoan-ngan-hang"),
     (re.compile(r"\b(the tin dung|gui tiet kiem|the chap|tin chap|vay ngan hang|ngan hang|agribank|vietcombank|"
