@@ -17,6 +17,7 @@ from bot.knowledge.query import (
     asks_yes_no,
     english_to_vietnamese,
     is_english,
+    is_foreign,
     law_time,
     other_field,
     question_sentences,
@@ -279,7 +280,9 @@ def _several(services: Services, parts: list[tuple[Part, _Resolved]]) -> Answer:
 
 
 def _english(services: Services, text: str) -> Answer:
-    translated = english_to_vietnamese(text)
+    """An English question on the bot's own topics answered (in Vietnamese) after the bilingual note;
+    anything else in English or another language gets the note and the menu."""
+    translated = english_to_vietnamese(text) if is_english(text) else ""
     result = services.index.search(translated) if translated else None
     best = result.best if result else None
     if best is not None and best.entry.kind == "answer":
@@ -301,7 +304,7 @@ def answer_question(services: Services, text: str, context: dict[str, Any] | Non
         reply = Reply("Mình chưa đọc được câu hỏi. Bạn gõ câu hỏi bằng chữ giúp mình nhé, " + examples_hint() + ".",
                       buttons=[MENU_BUTTON])
         return Answer([reply], answered=False, context=context)
-    if is_english(message):
+    if is_english(message) or is_foreign(message):
         answer = _english(services, message)
         answer.context = context
         return answer

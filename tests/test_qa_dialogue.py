@@ -264,3 +264,21 @@ async def test_labour_law_and_social_enterprises_are_declined_with_where_to_ask(
 async def test_a_cooperative_labour_question_is_still_answered(bot: App) -> None:
     text = await Chat(bot).say("htx có phải ký hợp đồng lao động với thành viên không")
     assert "Nguồn" in text or "chưa chắc" in text
+
+
+# --- English and other languages -------------------------------------------------------------------
+
+async def test_a_clear_english_question_on_the_law_is_answered(bot: App) -> None:
+    text = await Chat(bot).say("When did the new Law on Cooperatives take effect?")
+    assert "Vietnamese" in text and "01/07/2024" in body(text).replace("1/7/2024", "01/07/2024")
+
+
+@pytest.mark.parametrize("message", [
+    "Bonjour, comment créer une coopérative agricole?",
+    "Where can I buy a good motorbike in Hanoi?",
+    "Est-ce que vous parlez français?",
+])
+async def test_other_languages_get_the_bilingual_note_not_the_vietnamese_doubt(bot: App, message: str) -> None:
+    text = await Chat(bot).say(message)
+    assert "Vietnamese" in text and "tiếng Việt" in text
+    assert "chưa chắc" not in text and "Xin lỗi, mình chưa có" not in text

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.text import fold
+from bot.vn_input import decode_word, is_plain_syllable
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 # "1/7/2025", "01-07-2024", "1.7.2025": a date, not a document number ("92/2024" stays a number).
@@ -254,7 +255,8 @@ _ENGLISH_WORDS_TEXT = (
     "member members need needs register registration who when where which why law company please hello "
     "thanks you your about minimum maximum capital should must there their this and fee fees tax support "
     "loan loans fund board director years year want would could tell weather today people documents document "
-    "have has get set up any"
+    "have has get set up any did new take took effect force into from will shall was were been it its they "
+    "i i'm can't don't buy good where's what's"
 )
 _ENGLISH_WORDS = frozenset(_ENGLISH_WORDS_TEXT.split())
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
@@ -271,7 +273,8 @@ ENGLISH_TERMS: tuple[tuple[str, str], ...] = (
     ("director", "giam doc"), ("dissolve", "giai the"), ("dissolution", "giai the"), ("law", "luat"),
     ("fee", "le phi"), ("support", "ho tro"), ("loan", "vay"), ("borrow", "vay"), ("fund", "quy"), ("tax", "thue"),
     ("where", "o dau"), ("when", "khi nao"), ("what", "la gi"), ("who", "ai"), ("need", "can"),
-    ("effective", "hieu luc"), ("term", "nhiem ky"),
+    ("take effect", "hieu luc"), ("took effect", "hieu luc"), ("come into force", "hieu luc"),
+    ("came into force", "hieu luc"), ("in force", "hieu luc"), ("effective", "hieu luc"), ("term", "nhiem ky"),
 )
 
 
@@ -287,6 +290,19 @@ def is_english(text: str) -> bool:
         return False
     english = sum(w in _ENGLISH_WORDS for w in words)
     return english >= 2 and english / len(words) >= 0.4
+
+
+FOREIGN_SHARE = 0.65
+
+
+def is_foreign(text: str) -> bool:
+    """Written in another language (French, English …): most of its words are neither Vietnamese syllables
+    (with or without marks) nor Telex/VNI typing of one; codes and abbreviations do not count."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) >= 2 and any(c in "aeiouy" for c in fold(w))]
+    if len(words) < 3 or any(len(w) >= 3 and not w.isascii() and is_plain_syllable(fold(w)) for w in words):
+        return False  # "không", "được": a marked Vietnamese syllable (French "créer", "même" are not)
+    foreign = sum(not (is_plain_syllable(fold(w)) or decode_word(w) != w) for w in words)
+    return foreign / len(words) >= FOREIGN_SHARE
 
 
 def english_to_vietnamese(text: str) -> str:
