@@ -282,3 +282,25 @@ async def test_other_languages_get_the_bilingual_note_not_the_vietnamese_doubt(b
     text = await Chat(bot).say(message)
     assert "Vietnamese" in text and "tiếng Việt" in text
     assert "chưa chắc" not in text and "Xin lỗi, mình chưa có" not in text
+
+
+# --- what the question asks picks the entry among neighbours on one topic -----------------------------
+
+async def test_where_to_register_a_group_is_answered_with_where(bot: App) -> None:
+    text = body(await Chat(bot).say("đăng ký thành lập tổ hợp tác ở đâu"))
+    assert "UBND xã/phường nơi đặt trụ sở" in text
+
+
+async def test_where_to_file_is_not_answered_with_the_documents(bot: App) -> None:
+    text = body(await Chat(bot).say("nộp hồ sơ thành lập htx ở cơ quan nào"))
+    assert "UBND xã, phường" in text and "Giấy đề nghị" not in text
+
+
+async def test_a_borrowers_age_is_not_answered_with_another_rule_of_the_loan(bot: App) -> None:
+    text = body(await Chat(bot).say("người vay vốn quỹ htx phải từ mấy tuổi"))
+    assert "18 tuổi" in text
+
+
+async def test_a_founder_is_not_answered_as_an_official_member(bot: App) -> None:
+    text = body(await Chat(bot).say("ai là thành viên sáng lập hợp tác xã"))
+    assert "khoản 17 Điều 4" not in text

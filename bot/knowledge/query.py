@@ -56,11 +56,11 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "where": re.compile(r"\b(o dau|noi nao|cho nao|co quan nao|phong nao|dau a|dau vay|dau\s*$)"),
     "when": re.compile(r"\b(khi nao|bao gio|luc nao|ngay nao|nam nao|bao lau|thoi han|hieu luc|may ngay|"
                        r"bao nhieu ngay|bao nhieu thang|bao nhieu nam|"
-                       r"may thang|may nam|thoi gian|nhiem ky|han chot)\b"),
+                       r"may thang|may nam|thoi gian|nhiem ky|han chot|thang may|ngay may|nam may|thang nao)\b"),
     "how": re.compile(r"\b(nhu the nao|the nao|ra sao|lam sao|cach nao|cach|thu tuc|cac buoc|quy trinh|ntn)\b"),
     "what": re.compile(r"\b(la gi|gom gi|nhung gi|gom nhung|cai gi|gi)\b"),
 }
-_DURATION = re.compile(r"\b(bao nhieu|may)\s+(ngay|thang|nam|tuan|gio)\b")
+_DURATION = re.compile(r"\b((bao nhieu|may)\s+(ngay|thang|nam|tuan|gio)|(ngay|thang|nam) may)\b")
 _YES_NO_END = re.compile(
     r"\b(khong|ko|k|kg|khg|hok|hong|chua|phai khong|dung khong|duoc khong|hay khong|co phai)"
     r"(\s+(a|ah|vay|nhi|nha|nhe|ha|the|em|anh|chi|ad|admin|ban|oi|ak|z|vay a|a nhe|nua))*\s*$")

@@ -34,7 +34,7 @@ OLD_LAW_PENALTY = 0.08
 OLD_LAW_BONUS = 0.0
 TODAY_FIRST_MARGIN = 0.15  # an in-force entry this close behind an out-of-force one is answered instead
 SAME_ASK_BONUS = 0.03
-OTHER_ASK_PENALTY = 0.0
+OTHER_ASK_PENALTY = 0.03
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
 # be preferred to it.
 SUBJECT_MARGIN = 0.06
