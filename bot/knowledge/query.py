@@ -51,7 +51,10 @@ def fold_keep_length(text: str) -> str:
 # --- what a question asks -------------------------------------------------------------------------
 
 ASK_PATTERNS: dict[str, re.Pattern[str]] = {
-    "how-many": re.compile(r"\b(bao nhieu|may|bn|toi thieu|toi da|it nhat|nhieu nhat|ty le|phan tram|muc)\b"),
+    # "mấy" asks how many; "máy" (a machine: "máy sấy", "máy cày") folds to the same word.
+    "how-many": re.compile(r"\b(bao nhieu|may(?!\s+(?:say|cay|moc|gat|bom|tinh|xay|keo|phat|in|lanh|bay|dong|mac|"
+                           r"ep|bien|thu hoach|nong nghiep|vi tinh)\b)|bn|toi thieu|toi da|it nhat|nhieu nhat|ty le|"
+                           r"phan tram|muc)\b"),
     "who": re.compile(r"\b(ai|nguoi nao|doi tuong nao|nhung ai)\b"),
     "where": re.compile(r"\b(o dau|noi nao|cho nao|co quan nao|phong nao|dau a|dau vay|dau\s*$)"),
     "when": re.compile(r"\b(khi nao|bao gio|luc nao|ngay nao|nam nao|bao lau|thoi han|hieu luc|may ngay|"
