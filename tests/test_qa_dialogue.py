@@ -304,3 +304,10 @@ async def test_a_borrowers_age_is_not_answered_with_another_rule_of_the_loan(bot
 async def test_a_founder_is_not_answered_as_an_official_member(bot: App) -> None:
     text = body(await Chat(bot).say("ai là thành viên sáng lập hợp tác xã"))
     assert "khoản 17 Điều 4" not in text
+
+
+async def test_another_kind_of_member_keeps_the_question_on_rights(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên chính thức có quyền gì")
+    text = body(await chat.say("còn thành viên liên kết thì sao"))
+    assert "khoản 18 Điều 4" in text

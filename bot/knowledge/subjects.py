@@ -37,6 +37,7 @@ SUBJECTS: tuple[str, ...] = (
     "trung quoc | nguoi trung | dai loan | quoc tich",
     "khong gop von | lien ket khong gop von",
     "thanh vien lien ket",
+    "thanh vien chinh thuc",
     "sang lap vien | sang lap | thanh vien sang lap | nguoi sang lap",
     "tuoi | do tuoi",
     "rut von | tra lai von | rut khoi | ra khoi | tra lai phan von | hoan tra von",
