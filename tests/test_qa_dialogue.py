@@ -311,3 +311,17 @@ async def test_another_kind_of_member_keeps_the_question_on_rights(bot: App) -> 
     await chat.say("thành viên chính thức có quyền gì")
     text = body(await chat.say("còn thành viên liên kết thì sao"))
     assert "khoản 18 Điều 4" in text
+
+
+async def test_a_merger_is_not_answered_with_the_founding_steps(bot: App) -> None:
+    text = body(await Chat(bot).say("hợp nhất hai htx thì thủ tục đăng ký thế nào"))
+    assert "Điều 94" in text
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("merger of cooperatives procedure", "Điều 94"),
+    ("Can a foreigner join a cooperative?", "nước ngoài"),
+])
+async def test_clear_english_questions_on_other_topics_are_answered(bot: App, question: str, expected: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "Vietnamese" in text and expected in body(text)

@@ -259,7 +259,7 @@ _ENGLISH_WORDS_TEXT = (
     "thanks you your about minimum maximum capital should must there their this and fee fees tax support "
     "loan loans fund board director years year want would could tell weather today people documents document "
     "have has get set up any did new take took effect force into from will shall was were been it its they "
-    "i i'm can't don't buy good where's what's"
+    "i i'm can't don't buy good where's what's foreigner foreigners join merger procedure"
 )
 _ENGLISH_WORDS = frozenset(_ENGLISH_WORDS_TEXT.split())
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
@@ -276,6 +276,8 @@ ENGLISH_TERMS: tuple[tuple[str, str], ...] = (
     ("director", "giam doc"), ("dissolve", "giai the"), ("dissolution", "giai the"), ("law", "luat"),
     ("fee", "le phi"), ("support", "ho tro"), ("loan", "vay"), ("borrow", "vay"), ("fund", "quy"), ("tax", "thue"),
     ("where", "o dau"), ("when", "khi nao"), ("what", "la gi"), ("who", "ai"), ("need", "can"),
+    ("merger", "hop nhat"), ("merge", "hop nhat"), ("procedure", "thu tuc"), ("procedures", "thu tuc"),
+    ("foreigner", "nguoi nuoc ngoai"), ("foreigners", "nguoi nuoc ngoai"), ("join", "tham gia"),
     ("take effect", "hieu luc"), ("took effect", "hieu luc"), ("come into force", "hieu luc"),
     ("came into force", "hieu luc"), ("in force", "hieu luc"), ("effective", "hieu luc"), ("term", "nhiem ky"),
 )

@@ -37,7 +37,7 @@ SAME_ASK_BONUS = 0.03
 OTHER_ASK_PENALTY = 0.03
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
 # be preferred to it.
-SUBJECT_MARGIN = 0.06
+SUBJECT_MARGIN = 0.08
 # A phrasing that names a subject the question does not ("cuộc họp HĐQT cần bao nhiêu thành viên dự" for
 # "HĐQT có bao nhiêu thành viên") asks something else: its rank drops by this much per such subject.
 EXTRA_SUBJECT_PENALTY = 0.1

@@ -105,7 +105,7 @@ SUBJECTS: tuple[str, ...] = (
 
 # Phrases that contain a subject's words without being about it ("hợp" in "hợp tác xã" is not a meeting).
 NOT_SUBJECTS: tuple[str, ...] = (
-    "hop tac xa", "to hop tac", "hop tac", "hop nhat", "hop dong", "hop le", "phu hop", "tong hop", "truong hop",
+    "hop tac xa", "to hop tac", "hop tac", "hop dong", "hop le", "phu hop", "tong hop", "truong hop",
     "hop phap", "ket hop", "hop tac sa",
 )
 
