@@ -185,6 +185,8 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
         old = next((h for h in olds if kinds & ask_types(fold(h.phrasing))), olds[0] if olds else None)
         if old is not None:
             return _Resolved("answer", joined, old, question, words, asked=asked)
+        if joined.hits:  # no old rule on this point: today's rule would answer another question
+            return _Resolved("doubt", joined, None, question)
     found, best = joined.best, alone.best
     if found is None or found.entry.kind != "answer":
         return None

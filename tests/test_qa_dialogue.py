@@ -325,3 +325,11 @@ async def test_a_merger_is_not_answered_with_the_founding_steps(bot: App) -> Non
 async def test_clear_english_questions_on_other_topics_are_answered(bot: App, question: str, expected: str) -> None:
     text = await Chat(bot).say(question)
     assert "Vietnamese" in text and expected in body(text)
+
+
+async def test_the_old_law_on_a_point_it_has_no_entry_for_is_not_answered_with_todays_rule(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("đăng ký htx mất mấy ngày")
+    await chat.say("còn THT thì sao?")
+    text = await chat.say("luật cũ thì sao?")
+    assert "chưa chắc" in text and "Hồ sơ đăng ký tổ hợp tác gồm" not in text
