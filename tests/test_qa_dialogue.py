@@ -333,3 +333,8 @@ async def test_the_old_law_on_a_point_it_has_no_entry_for_is_not_answered_with_t
     await chat.say("còn THT thì sao?")
     text = await chat.say("luật cũ thì sao?")
     assert "chưa chắc" in text and "Hồ sơ đăng ký tổ hợp tác gồm" not in text
+
+
+async def test_thanks_in_chat_english_is_not_a_foreign_language(bot: App) -> None:
+    text = await Chat(bot).say("ok thanks ad")
+    assert "Vietnamese" not in text

@@ -298,12 +298,17 @@ def is_english(text: str) -> bool:
 
 
 FOREIGN_SHARE = 0.65
+# English words Vietnamese chats use as their own ("ok thanks ad"): neither Vietnamese nor foreign.
+_LOANWORDS = frozenset(
+    "ok oke okay thanks thank tks ad admin hi hello bye sorry online offline marketing facebook zalo email web "
+    "website app internet covid video livestream shop ocop vietgap globalgap logo".split())
 
 
 def is_foreign(text: str) -> bool:
     """Written in another language (French, English …): most of its words are neither Vietnamese syllables
     (with or without marks) nor Telex/VNI typing of one; codes and abbreviations do not count."""
-    words = [w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) >= 2 and any(c in "aeiouy" for c in fold(w))]
+    words = [w for w in re.findall(r"[^\W\d_]+", text.lower())
+             if len(w) >= 2 and any(c in "aeiouy" for c in fold(w)) and w not in _LOANWORDS]
     if len(words) < 3 or any(len(w) >= 3 and not w.isascii() and is_plain_syllable(fold(w)) for w in words):
         return False  # "không", "được": a marked Vietnamese syllable (French "créer", "même" are not)
     foreign = sum(not (is_plain_syllable(fold(w)) or decode_word(w) != w) for w in words)
