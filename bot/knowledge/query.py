@@ -299,9 +299,9 @@ def is_english(text: str) -> bool:
 
 FOREIGN_SHARE = 0.65
 # English words Vietnamese chats use as their own ("ok thanks ad"): neither Vietnamese nor foreign.
-_LOANWORDS = frozenset(
-    "ok oke okay thanks thank tks ad admin hi hello bye sorry online offline marketing facebook zalo email web "
-    "website app internet covid video livestream shop ocop vietgap globalgap logo".split())
+_LOANWORDS_TEXT = ("ok oke okay thanks thank tks ad admin hi hello bye sorry online offline marketing facebook zalo "
+                   "email web website app internet covid video livestream shop ocop vietgap globalgap logo")
+_LOANWORDS = frozenset(_LOANWORDS_TEXT.split())
 
 
 def is_foreign(text: str) -> bool:
