@@ -185,3 +185,156 @@ async def test_a_present_tense_question_gets_the_rule_in_force_not_the_replaced_
     assert "02" in now.split("\n")[0] and "Nghị định 151/2007" not in now
     before = body(await Chat(bot).say("Trước đây tổ hợp tác cần mấy người?"))
     assert "3 cá nhân" in before and "Hiện nay" in before  # the old rule, with what applies today
+
+
+# --- a follow-up keeps what was asked and swaps only what it names -------------------------------------
+
+async def test_the_old_law_follow_up_keeps_the_point_asked(bot: App) -> None:
+    chat = Chat(bot)
+    assert "UBND xã, phường" in await chat.say("hồ sơ đăng ký htx nộp ở đâu")
+    old = body(await chat.say("luật cũ thì sao?"))
+    assert "Phòng Tài chính – Kế hoạch" in old and "Hiện nay" in old
+
+
+async def test_another_body_keeps_the_question_how_many(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("hội đồng quản trị có bao nhiêu thành viên")
+    text = body(await chat.say("còn ban kiểm soát thì sao"))
+    assert "Điều 69" in text and "từ 01 đến 07" in text.replace("**", "")
+
+
+async def test_another_subject_swaps_the_subject_not_the_question(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("htx thuê đất có được miễn tiền thuê đất không")
+    text = body(await chat.say("còn thuế thì sao"))
+    assert "Điều 22" in text and "tiền thuê đất" not in text
+
+
+async def test_they_means_the_kind_of_member_just_asked_about(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên liên kết không góp vốn là gì")
+    text = body(await chat.say("họ có được biểu quyết không"))
+    assert "khoản 19 Điều 4" in text and "khoản 18 Điều 4" not in text
+
+
+# --- a figure inside a broader entry is answered, not offered as topics -------------------------------
+
+@pytest.mark.parametrize(("question", "figure"), [
+    ("lãi quá hạn vay quỹ hỗ trợ phát triển htx tối đa bao nhiêu", "150%"),
+    ("nghị quyết giải thể htx phải gửi trong bao nhiêu ngày", "07 ngày làm việc"),
+    ("đại hội thành viên triệu tập lần thứ hai thì cần bao nhiêu thành viên dự", "33%"),
+    ("thu nhập từ giao dịch nội bộ chia cho thành viên ít nhất bao nhiêu phần trăm", "51%"),
+])
+async def test_a_figure_inside_a_broader_entry_is_answered(bot: App, question: str, figure: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "chưa chắc" not in text
+    assert figure in body(text).replace("**", "")
+
+
+# --- a yes/no opener only when the matched phrasing is the same question ------------------------------
+
+async def test_no_yes_opener_when_the_entry_answers_another_yes_no_question(bot: App) -> None:
+    text = body(await Chat(bot).say("thành viên liên kết không góp vốn có được biểu quyết không"))
+    assert "khoản 19 Điều 4" in text and "không biểu quyết" in text.replace("**", "")
+    assert not text.lstrip("*").startswith(("Được", "Có"))
+
+
+async def test_no_yes_opener_for_a_follow_up_on_another_point(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên liên kết không góp vốn là gì")
+    text = body(await chat.say("họ có được biểu quyết không"))
+    assert not text.lstrip("*").startswith(("Được", "Có"))
+
+
+# --- labour law and social enterprises are other fields ----------------------------------------------
+
+@pytest.mark.parametrize(("question", "where"), [
+    ("thử việc tối đa bao lâu", "Bộ luật Lao động"),
+    ("hợp đồng lao động có thời hạn tối đa mấy năm", "Bộ luật Lao động"),
+    ("lương tối thiểu vùng năm nay bao nhiêu", "Bộ luật Lao động"),
+    ("nghỉ việc có được trợ cấp thôi việc không", "Bộ luật Lao động"),
+    ("doanh nghiệp xã hội là gì", "Luật Doanh nghiệp"),
+])
+async def test_labour_law_and_social_enterprises_are_declined_with_where_to_ask(
+        bot: App, question: str, where: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "Nguồn" not in text and "Liên hệ" in text and where in text.replace("**", "")
+
+
+async def test_a_cooperative_labour_question_is_still_answered(bot: App) -> None:
+    text = await Chat(bot).say("htx có phải ký hợp đồng lao động với thành viên không")
+    assert "Nguồn" in text or "chưa chắc" in text
+
+
+# --- English and other languages -------------------------------------------------------------------
+
+async def test_a_clear_english_question_on_the_law_is_answered(bot: App) -> None:
+    text = await Chat(bot).say("When did the new Law on Cooperatives take effect?")
+    assert "Vietnamese" in text and "01/07/2024" in body(text).replace("1/7/2024", "01/07/2024")
+
+
+@pytest.mark.parametrize("message", [
+    "Bonjour, comment créer une coopérative agricole?",
+    "Where can I buy a good motorbike in Hanoi?",
+    "Est-ce que vous parlez français?",
+])
+async def test_other_languages_get_the_bilingual_note_not_the_vietnamese_doubt(bot: App, message: str) -> None:
+    text = await Chat(bot).say(message)
+    assert "Vietnamese" in text and "tiếng Việt" in text
+    assert "chưa chắc" not in text and "Xin lỗi, mình chưa có" not in text
+
+
+# --- what the question asks picks the entry among neighbours on one topic -----------------------------
+
+async def test_where_to_register_a_group_is_answered_with_where(bot: App) -> None:
+    text = body(await Chat(bot).say("đăng ký thành lập tổ hợp tác ở đâu"))
+    assert "UBND xã/phường nơi đặt trụ sở" in text
+
+
+async def test_where_to_file_is_not_answered_with_the_documents(bot: App) -> None:
+    text = body(await Chat(bot).say("nộp hồ sơ thành lập htx ở cơ quan nào"))
+    assert "UBND xã, phường" in text and "Giấy đề nghị" not in text
+
+
+async def test_a_borrowers_age_is_not_answered_with_another_rule_of_the_loan(bot: App) -> None:
+    text = body(await Chat(bot).say("người vay vốn quỹ htx phải từ mấy tuổi"))
+    assert "18 tuổi" in text
+
+
+async def test_a_founder_is_not_answered_as_an_official_member(bot: App) -> None:
+    text = body(await Chat(bot).say("ai là thành viên sáng lập hợp tác xã"))
+    assert "khoản 17 Điều 4" not in text
+
+
+async def test_another_kind_of_member_keeps_the_question_on_rights(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("thành viên chính thức có quyền gì")
+    text = body(await chat.say("còn thành viên liên kết thì sao"))
+    assert "khoản 18 Điều 4" in text
+
+
+async def test_a_merger_is_not_answered_with_the_founding_steps(bot: App) -> None:
+    text = body(await Chat(bot).say("hợp nhất hai htx thì thủ tục đăng ký thế nào"))
+    assert "Điều 94" in text
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("merger of cooperatives procedure", "Điều 94"),
+    ("Can a foreigner join a cooperative?", "nước ngoài"),
+])
+async def test_clear_english_questions_on_other_topics_are_answered(bot: App, question: str, expected: str) -> None:
+    text = await Chat(bot).say(question)
+    assert "Vietnamese" in text and expected in body(text)
+
+
+async def test_the_old_law_on_a_point_it_has_no_entry_for_is_not_answered_with_todays_rule(bot: App) -> None:
+    chat = Chat(bot)
+    await chat.say("đăng ký htx mất mấy ngày")
+    await chat.say("còn THT thì sao?")
+    text = await chat.say("luật cũ thì sao?")
+    assert "chưa chắc" in text and "Hồ sơ đăng ký tổ hợp tác gồm" not in text
+
+
+async def test_thanks_in_chat_english_is_not_a_foreign_language(bot: App) -> None:
+    text = await Chat(bot).say("ok thanks ad")
+    assert "Vietnamese" not in text

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.text import fold
+from bot.vn_input import decode_word, is_plain_syllable
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 # "1/7/2025", "01-07-2024", "1.7.2025": a date, not a document number ("92/2024" stays a number).
@@ -50,15 +51,19 @@ def fold_keep_length(text: str) -> str:
 # --- what a question asks -------------------------------------------------------------------------
 
 ASK_PATTERNS: dict[str, re.Pattern[str]] = {
-    "how-many": re.compile(r"\b(bao nhieu|may|bn|toi thieu|toi da|it nhat|nhieu nhat|ty le|phan tram|muc)\b"),
+    # "mấy" asks how many; "máy" (a machine: "máy sấy", "máy cày") folds to the same word.
+    "how-many": re.compile(r"\b(bao nhieu|may(?!\s+(?:say|cay|moc|gat|bom|tinh|xay|keo|phat|in|lanh|bay|dong|mac|"
+                           r"ep|bien|thu hoach|nong nghiep|vi tinh)\b)|bn|toi thieu|toi da|it nhat|nhieu nhat|ty le|"
+                           r"phan tram|muc)\b"),
     "who": re.compile(r"\b(ai|nguoi nao|doi tuong nao|nhung ai)\b"),
     "where": re.compile(r"\b(o dau|noi nao|cho nao|co quan nao|phong nao|dau a|dau vay|dau\s*$)"),
     "when": re.compile(r"\b(khi nao|bao gio|luc nao|ngay nao|nam nao|bao lau|thoi han|hieu luc|may ngay|"
                        r"bao nhieu ngay|bao nhieu thang|bao nhieu nam|"
-                       r"may thang|may nam|thoi gian|nhiem ky|han chot)\b"),
+                       r"may thang|may nam|thoi gian|nhiem ky|han chot|thang may|ngay may|nam may|thang nao)\b"),
     "how": re.compile(r"\b(nhu the nao|the nao|ra sao|lam sao|cach nao|cach|thu tuc|cac buoc|quy trinh|ntn)\b"),
     "what": re.compile(r"\b(la gi|gom gi|nhung gi|gom nhung|cai gi|gi)\b"),
 }
+_DURATION = re.compile(r"\b((bao nhieu|may)\s+(ngay|thang|nam|tuan|gio)|(ngay|thang|nam) may)\b")
 _YES_NO_END = re.compile(
     r"\b(khong|ko|k|kg|khg|hok|hong|chua|phai khong|dung khong|duoc khong|hay khong|co phai)"
     r"(\s+(a|ah|vay|nhi|nha|nhe|ha|the|em|anh|chi|ad|admin|ban|oi|ak|z|vay a|a nhe|nua))*\s*$")
@@ -69,6 +74,8 @@ def ask_types(folded: str) -> frozenset[str]:
     """What the question asks: how-many, who, where, when, how, what (and yes-no, see `asks_yes_no`)."""
     text = " ".join(re.sub(r"[^a-z0-9%]+", " ", folded).split())
     found = {name for name, pattern in ASK_PATTERNS.items() if pattern.search(text)}
+    if "how-many" in found and not ASK_PATTERNS["how-many"].search(_DURATION.sub(" ", text)):
+        found.discard("how-many")  # "bao nhiêu ngày", "mấy tháng" ask how long, not a number of things
     if asks_yes_no(text):
         found.add("yes-no")
     return frozenset(found)
@@ -209,7 +216,11 @@ def split_clauses(part: Part) -> list[Part]:
 # the decline entry named (its text says where to ask).
 OTHER_FIELDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(luat doanh nghiep|cong ty|doanh nghiep tu nhan|tnhh|trach nhiem huu han|co phan|"
-                r"ctcp|giam doc cong ty|dang ky doanh nghiep)\b"), "ngoai-luat-doanh-nghiep-cong-ty"),
+                r"ctcp|giam doc cong ty|dang ky doanh nghiep|doanh nghiep xa hoi)\b"),
+     "ngoai-luat-doanh-nghiep-cong-ty"),
+    (re.compile(r"\b(bo luat lao dong|luat lao dong|thu viec|hop dong lao dong|luong toi thieu|luong co ban|"
+                r"luong co so|tro cap thoi viec|tro cap mat viec|sa thai|nghi phep nam|nghi thai san|lam them gio|"
+                r"nguoi su dung lao dong)\b"), "ngoai-luat-lao-dong"),
     (re.compile(r"\b(ho kinh doanh|hkd|ho ca the|kinh doanh ca the)\b"), "ngoai-dang-ky-ho-kinh-doanh"),
     (re.compile(r"\b(tai khoan ngan hang|mo tai khoan|the atm|chuyen khoan|mat khau)\b"), "ngoai-tai-khoan-ngan-hang"),
     (re.compile(r"\b(the tin dung|gui tiet kiem|the chap|tin chap|vay ngan hang|ngan hang|agribank|vietcombank|"
@@ -247,7 +258,8 @@ _ENGLISH_WORDS_TEXT = (
     "member members need needs register registration who when where which why law company please hello "
     "thanks you your about minimum maximum capital should must there their this and fee fees tax support "
     "loan loans fund board director years year want would could tell weather today people documents document "
-    "have has get set up any"
+    "have has get set up any did new take took effect force into from will shall was were been it its they "
+    "i i'm can't don't buy good where's what's foreigner foreigners join merger procedure"
 )
 _ENGLISH_WORDS = frozenset(_ENGLISH_WORDS_TEXT.split())
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
@@ -264,7 +276,10 @@ ENGLISH_TERMS: tuple[tuple[str, str], ...] = (
     ("director", "giam doc"), ("dissolve", "giai the"), ("dissolution", "giai the"), ("law", "luat"),
     ("fee", "le phi"), ("support", "ho tro"), ("loan", "vay"), ("borrow", "vay"), ("fund", "quy"), ("tax", "thue"),
     ("where", "o dau"), ("when", "khi nao"), ("what", "la gi"), ("who", "ai"), ("need", "can"),
-    ("effective", "hieu luc"), ("term", "nhiem ky"),
+    ("merger", "hop nhat"), ("merge", "hop nhat"), ("procedure", "thu tuc"), ("procedures", "thu tuc"),
+    ("foreigner", "nguoi nuoc ngoai"), ("foreigners", "nguoi nuoc ngoai"), ("join", "tham gia"),
+    ("take effect", "hieu luc"), ("took effect", "hieu luc"), ("come into force", "hieu luc"),
+    ("came into force", "hieu luc"), ("in force", "hieu luc"), ("effective", "hieu luc"), ("term", "nhiem ky"),
 )
 
 
@@ -280,6 +295,24 @@ def is_english(text: str) -> bool:
         return False
     english = sum(w in _ENGLISH_WORDS for w in words)
     return english >= 2 and english / len(words) >= 0.4
+
+
+FOREIGN_SHARE = 0.65
+# English words Vietnamese chats use as their own ("ok thanks ad"): neither Vietnamese nor foreign.
+_LOANWORDS_TEXT = ("ok oke okay thanks thank tks ad admin hi hello bye sorry online offline marketing facebook zalo "
+                   "email web website app internet covid video livestream shop ocop vietgap globalgap logo")
+_LOANWORDS = frozenset(_LOANWORDS_TEXT.split())
+
+
+def is_foreign(text: str) -> bool:
+    """Written in another language (French, English …): most of its words are neither Vietnamese syllables
+    (with or without marks) nor Telex/VNI typing of one; codes and abbreviations do not count."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text.lower())
+             if len(w) >= 2 and any(c in "aeiouy" for c in fold(w)) and w not in _LOANWORDS]
+    if len(words) < 3 or any(len(w) >= 3 and not w.isascii() and is_plain_syllable(fold(w)) for w in words):
+        return False  # "không", "được": a marked Vietnamese syllable (French "créer", "même" are not)
+    foreign = sum(not (is_plain_syllable(fold(w)) or decode_word(w) != w) for w in words)
+    return foreign / len(words) >= FOREIGN_SHARE
 
 
 def english_to_vietnamese(text: str) -> str:

@@ -34,13 +34,19 @@ OLD_LAW_PENALTY = 0.08
 OLD_LAW_BONUS = 0.0
 TODAY_FIRST_MARGIN = 0.15  # an in-force entry this close behind an out-of-force one is answered instead
 SAME_ASK_BONUS = 0.03
-OTHER_ASK_PENALTY = 0.0
+OTHER_ASK_PENALTY = 0.03
 # How far below the top-ranked entry an entry that names every subject of the question may be and still
 # be preferred to it.
-SUBJECT_MARGIN = 0.06
+SUBJECT_MARGIN = 0.08
 # A phrasing that names a subject the question does not ("cuộc họp HĐQT cần bao nhiêu thành viên dự" for
 # "HĐQT có bao nhiêu thành viên") asks something else: its rank drops by this much per such subject.
 EXTRA_SUBJECT_PENALTY = 0.1
+# Ranking only: an entry whose answer text holds the question's words (and word pairs) is preferred among
+# close phrasings ("nghị quyết giải thể gửi trong bao nhiêu ngày" → the dissolution steps, "07 ngày").
+ANSWER_WEIGHT = 0.3
+# A confident match whose answer (not only its phrasings) names a subject the top entry lacks may be put
+# first, when its answer holds this share of the question's words.
+ANSWER_COVER = 0.6
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class SearchIndex:
         self._phrasing_subjects: list[frozenset[int]] = []
         self._asked_subjects_of: list[frozenset[int]] = []
         self._asks_of: list[frozenset[str]] = []
+        self._answer_words: list[frozenset[str]] = []  # an entry's answer syllables and syllable pairs
         for i, entry in enumerate(self.entries):
             seen: set[str] = set()
             entry_asks: set[str] = set()
@@ -148,6 +155,8 @@ class SearchIndex:
             self._subjects_of.append(self._asked_subjects_of[-1] | self._entry_subjects(
                 [part for t in quick_fold(said).split() for part in self.lexicon.expand(t)]))
             self._asks_of.append(frozenset(entry_asks))
+            said_toks = [part for t in quick_fold(said).split() for part in self.lexicon.expand(t)]
+            self._answer_words.append(frozenset(said_toks) | frozenset(_bigrams(said_toks)))
         n = max(1, len(self.entries))
         self._idf = {t: math.log(1.0 + n / c) for t, c in df.items()}
         self._unknown_idf = math.log(1.0 + n)
@@ -209,6 +218,11 @@ class SearchIndex:
         position = self._position.get(entry.id)
         return position is not None and set(self.subjects(toks)) <= self._asked_subjects_of[position]
 
+    def mentions(self, entry: Entry, toks: list[str] | tuple[str, ...]) -> bool:
+        """The entry (its phrasings, answer or `today`) mentions every subject these tokens name."""
+        position = self._position.get(entry.id)
+        return position is not None and not self.missing_subjects(toks, position)
+
     def missing_subjects(self, toks: list[str] | tuple[str, ...], entry_index: int) -> tuple[str, ...]:
         """Subjects the question names that the entry never mentions."""
         covered = self._subjects_of[entry_index]
@@ -268,7 +282,7 @@ class SearchIndex:
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:max(limit, 12)]
         if when not in ("old", "past"):
             ranked = self._today_first(ranked)
-        ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None)
+        ranked, doubt = self._by_subject(toks, ranked, organisation(folded) is not None, q_bi)
         if doubt or (ranked and ranked[0][1][1] < self.threshold):
             # The topics to offer when not answering; never promoted to an answer by being offered.
             ranked = self._asked_first(toks, ranked, lexical, cap=None if doubt else self.threshold - 1e-4)
@@ -276,8 +290,17 @@ class SearchIndex:
         hits = tuple(Hit(self.entries[i], round(sc, 4), self._phrasings[pi]) for i, (_, sc, pi) in ranked)
         return SearchResult(tuple(toks), hits, self.threshold, self.margin, doubt, old_law)
 
-    def _by_subject(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]], names_org: bool
-                    ) -> tuple[list[tuple[int, tuple[float, float, int]]], tuple[str, ...]]:
+    def _answer_cover(self, entry_index: int, toks: list[str], q_bi: set[str]) -> float:
+        """How much of the question (its informative syllables and word pairs) the entry's answer holds."""
+        words = self._answer_words[entry_index]
+        plain = [t for t in set(toks) if "_" not in t]
+        weight = sum(self.idf(t) for t in plain) or 1.0
+        uni = sum(self.idf(t) for t in plain if t in words) / weight
+        bi = sum(b in words for b in q_bi) / len(q_bi) if q_bi else uni
+        return 0.5 * uni + 0.5 * bi
+
+    def _by_subject(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]], names_org: bool,
+                    q_bi: set[str]) -> tuple[list[tuple[int, tuple[float, float, int]]], tuple[str, ...]]:
         """Put first the best entry that names every subject of the question (when close enough to the
         top); when none does, report what the top entry misses."""
         if not ranked:
@@ -286,22 +309,24 @@ class SearchIndex:
         if top_confident and self.entries[ranked[0][0]].kind != "answer":
             return ranked, ()
         if not top_confident:
-            return self._covering_first(toks, ranked), ()
+            return self._covering_first(toks, ranked, q_bi), ()
         if not self.subjects(toks):
             if names_org:
                 return ranked, ()
             # A question that names nothing ("nộp ở đâu?") matched to a phrasing that names a subject: a guess.
             extra = self._phrasing_subjects[ranked[0][1][2]]
             return ranked, tuple(sorted(self._subject_names[g] for g in extra))
-        covering = self._covering_first(toks, ranked)
+        covering = self._covering_first(toks, ranked, q_bi)
         if covering is not ranked:
             return covering, ()
         return ranked, self.missing_subjects(toks, ranked[0][0])
 
-    def _covering_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]]
+    def _covering_first(self, toks: list[str], ranked: list[tuple[int, tuple[float, float, int]]], q_bi: set[str]
                         ) -> list[tuple[int, tuple[float, float, int]]]:
         """The ranking with the best confident answer entry that names every subject of the question put
-        first, when it ranks close enough to the top; else the ranking unchanged (the same list)."""
+        first, when it ranks close enough to the top; else the ranking unchanged (the same list). What the
+        top entry lacks must be asked about in the other entry's phrasings, or said in its answer when that
+        answer holds most of the question ("lãi quá hạn" inside the entry on a fund loan's interest)."""
         wanted = set(self.subjects(toks))
         if not wanted:
             return ranked
@@ -309,10 +334,12 @@ class SearchIndex:
         # What the top entry lacks must be what another entry's phrasings ask about, not a word of its answer.
         lacking = wanted - self._subjects_of[ranked[0][0]]
         for pos, (i, (rank, score, pi)) in enumerate(ranked):
-            if rank < top_rank - SUBJECT_MARGIN:
+            if rank < top_rank - SUBJECT_MARGIN - EXTRA_SUBJECT_PENALTY:
                 break
-            covers = (wanted <= self._subjects_of[i] and lacking <= self._asked_subjects_of[i]
-                      and (pos == 0 or self._phrasing_subjects[pi] <= wanted))
+            by_phrasing = (rank >= top_rank - SUBJECT_MARGIN and lacking <= self._asked_subjects_of[i]
+                           and (pos == 0 or self._phrasing_subjects[pi] <= wanted))
+            by_answer = bool(lacking) and self._answer_cover(i, toks, q_bi) >= ANSWER_COVER
+            covers = wanted <= self._subjects_of[i] and (by_phrasing or by_answer)
             if score >= self.threshold and self.entries[i].kind == "answer" and covers:
                 return [ranked[pos], *ranked[:pos], *ranked[pos + 1:]] if pos else ranked
         return ranked

@@ -35,7 +35,11 @@ SUBJECTS: tuple[str, ...] = (
     "phap nhan",
     "nuoc ngoai | nguoi nuoc ngoai | ngoai quoc | viet kieu | nguoi han | han quoc | nguoi nhat | nhat ban | "
     "trung quoc | nguoi trung | dai loan | quoc tich",
+    "khong gop von | lien ket khong gop von",
     "thanh vien lien ket",
+    "thanh vien chinh thuc",
+    "sang lap vien | sang lap | thanh vien sang lap | nguoi sang lap",
+    "tuoi | do tuoi",
     "rut von | tra lai von | rut khoi | ra khoi | tra lai phan von | hoan tra von",
     "chuyen nhuong",
     "thua ke | chet | qua doi",
@@ -44,6 +48,7 @@ SUBJECTS: tuple[str, ...] = (
     "toi da",
     "toi thieu | it nhat",
     "lai suat | lai vay",
+    "lai qua han | qua han | no qua han",
     "the chap | tai san bao dam",
     "bao lanh",
     "vay von | cho vay | di vay | khoan vay | vay ngan hang | vay tien | vay khong",
@@ -81,7 +86,7 @@ SUBJECTS: tuple[str, ...] = (
     "bao hiem xa hoi | bhxh",
     "bao hiem y te | bhyt",
     "bao hiem",
-    "dat dai | tien thue dat",
+    "dat dai | tien thue dat | thue dat",
     "tien luong | tra luong | thu lao | phu cap",
     "bao cao tai chinh | kiem toan",
     "hop dong hop tac",
@@ -100,7 +105,7 @@ SUBJECTS: tuple[str, ...] = (
 
 # Phrases that contain a subject's words without being about it ("hợp" in "hợp tác xã" is not a meeting).
 NOT_SUBJECTS: tuple[str, ...] = (
-    "hop tac xa", "to hop tac", "hop tac", "hop nhat", "hop dong", "hop le", "phu hop", "tong hop", "truong hop",
+    "hop tac xa", "to hop tac", "hop tac", "hop dong", "hop le", "phu hop", "tong hop", "truong hop",
     "hop phap", "ket hop", "hop tac sa",
 )
 

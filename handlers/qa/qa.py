@@ -18,12 +18,14 @@ from bot.knowledge.query import (
     asks_yes_no,
     english_to_vietnamese,
     is_english,
+    is_foreign,
     law_time,
     other_field,
     question_sentences,
     split_clauses,
 )
-from bot.knowledge.search import Hit, SearchResult
+from bot.knowledge.search import Hit, SearchResult, search_tokens
+from bot.knowledge.subjects import subject_groups
 from bot.text import clean, fold, has_letters
 from handlers.qa.answers import answer_body, format_answer, short_label, source_line
 
@@ -77,6 +79,7 @@ class _Resolved:
     question: str = ""
     words: str = ""  # the subject words to carry to a follow-up
     decline: Entry | None = None
+    asked: str = ""  # how the question asked ("bao nhieu", "o dau"), carried to a follow-up
 
 
 def examples_hint() -> str:
@@ -119,9 +122,15 @@ def candidates_reply(services: Services, hits: list[Hit]) -> Reply:
                  buttons=[*buttons, Button("Không phải các câu trên", "qa:none"), MENU_BUTTON])
 
 
-def keeps_opener(question: str, hit: Hit) -> bool:
-    """Show a "Có." / "Không." / "Được." opener only when the member asked that yes/no question too."""
-    return asks_yes_no(fold(question)) and asks_yes_no(fold(hit.phrasing))
+def keeps_opener(services: Services, question: str, hit: Hit) -> bool:
+    """Show a "Có." / "Không." / "Được." opener only when the member asked that yes/no question too: a yes/no
+    question matched to a yes/no phrasing about the same subjects ("… có được biểu quyết không" matched to
+    "không góp vốn có làm thành viên được không" asks something else)."""
+    if not (asks_yes_no(fold(question)) and asks_yes_no(fold(hit.phrasing))):
+        return False
+    index = services.index
+    asked = set(index.subjects(search_tokens(question, index.lexicon)))
+    return asked == set(index.subjects(search_tokens(hit.phrasing, index.lexicon)))
 
 
 def _resolve(services: Services, question: str, context: dict[str, Any] | None) -> _Resolved:
@@ -140,7 +149,8 @@ def _resolve(services: Services, question: str, context: dict[str, Any] | None) 
     if best is not None and best.entry.kind == "decline":
         return _Resolved("decline", result, best, question, decline=best.entry)
     if best is not None:
-        return _Resolved("answer", result, best, question, followup.subject_words(folded))
+        return _Resolved("answer", result, best, question, followup.subject_words(folded),
+                         asked=followup.asked_words(folded))
     if result.doubt:
         return _Resolved("doubt", result, None, question)
     return _Resolved("unknown", result, None, question)
@@ -151,15 +161,32 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
     """A fragment searched with the subject words of the conversation; None when that does not fit."""
     index = services.index
     carried = str(context.get("words", ""))
-    combined = followup.combine(carried, folded)
+    asked = followup.asked_words(folded) or str(context.get("asked", ""))
+    combined = followup.combine(carried, folded, str(context.get("asked", "")))
     joined = index.search(combined)
-    words = (followup.refocus(carried, folded) if index.subjects(alone.query_tokens)
-             else followup.subject_words(combined))
-    if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject under the repealed law
-        old = next((h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
-                    and h.score >= joined.threshold), None)
+    named = index.subjects(alone.query_tokens)
+    if named and followup.has_marker(folded) and not followup.names_attribute(folded):
+        # "còn thuế thì sao?" after land rent: the subject named replaces the earlier one, the question stays.
+        swapped = index.search(followup.combine(_without_own_subjects(services, carried, named), folded,
+                                                str(context.get("asked", ""))))
+        if swapped.best is not None and index.asks_about(swapped.best.entry, alone.query_tokens):
+            joined = swapped
+    if followup.refers_back(folded):  # "họ có được biểu quyết không": they are who was just answered about
+        previous = next((h for h in joined.hits if h.entry.id in context.get("entries", [])
+                         and h.score >= joined.threshold and index.mentions(h.entry, alone.query_tokens)), None)
+        if previous is not None:
+            return _Resolved("answer", joined, previous, question, f"{carried} {followup.subject_words(folded)}",
+                             asked=asked)
+    words = (followup.refocus(carried, folded) if named else followup.subject_words(combined))
+    if law_time(folded) == "old":  # "luật cũ thì sao?": the same subject and question under the repealed law
+        olds = [h for h in joined.hits if h.entry.kind == "answer" and index.is_old(h.entry)
+                and h.score >= joined.threshold]
+        kinds = ask_types(asked) - {"yes-no"}
+        old = next((h for h in olds if kinds & ask_types(fold(h.phrasing))), olds[0] if olds else None)
         if old is not None:
-            return _Resolved("answer", joined, old, question, words)
+            return _Resolved("answer", joined, old, question, words, asked=asked)
+        if joined.hits:  # no old rule on this point: today's rule would answer another question
+            return _Resolved("doubt", joined, None, question)
     found, best = joined.best, alone.best
     if found is None or found.entry.kind != "answer":
         return None
@@ -168,7 +195,18 @@ def _in_context(services: Services, question: str, folded: str, alone: SearchRes
     alone_fits = best is not None and best.entry.kind == "answer" and index.asks_about(best.entry, alone.query_tokens)
     if alone_fits and not index.asks_about(found.entry, alone.query_tokens):
         return None  # the context pulls away from what the fragment itself names ("lệ phí môn bài thì sao?")
-    return _Resolved("answer", joined, _something_new(joined, found, folded, context), question, words)
+    return _Resolved("answer", joined, _something_new(joined, found, folded, context), question, words,
+                     asked=asked)
+
+
+def _without_own_subjects(services: Services, carried: str, named: list[int]) -> str:
+    """The earlier subject words without the subjects the follow-up does not name."""
+    index = services.index
+    groups = subject_groups()
+    earlier = [g for g in index.subjects(carried.split()) if g not in named]
+    # What was asked about the earlier subject ("điều kiện", "tối thiểu") stays.
+    return followup.without_subjects(carried, [alt for g in earlier for alt in groups[g][1]
+                                               if not followup.names_attribute(alt)])
 
 
 def _something_new(joined: SearchResult, found: Hit, folded: str, context: dict[str, Any]) -> Hit:
@@ -206,7 +244,7 @@ def _single(services: Services, question: str, resolved: _Resolved) -> Answer:
         return Answer([reply], False, None, closest, normalised, result)
     hit = resolved.hit
     entry = hit.entry
-    reply = entry_reply(services, entry, keeps_opener(question, hit))
+    reply = entry_reply(services, entry, keeps_opener(services, question, hit))
     runner = result.runner_up if result else None
     if runner is not None and runner.entry.kind == "answer" and runner.entry.id != entry.id:
         # A close second: answer with the best, and ask whether the other one was meant.
@@ -226,7 +264,7 @@ def _several(services: Services, parts: list[tuple[Part, _Resolved]]) -> Answer:
         if resolved.outcome == "answer" and resolved.hit is not None:
             entry = resolved.hit.entry
             entries.append(entry)
-            blocks.append(f"{heading}\n{answer_body(entry, keeps_opener(part.text, resolved.hit))}")
+            blocks.append(f"{heading}\n{answer_body(entry, keeps_opener(services, part.text, resolved.hit))}")
             sources.append(f"{source_line(entry)} ({number})")
         elif resolved.outcome == "decline":
             text = resolved.decline.answer.strip() if resolved.decline else OTHER_FIELD_FALLBACK
@@ -244,7 +282,9 @@ def _several(services: Services, parts: list[tuple[Part, _Resolved]]) -> Answer:
 
 
 def _english(services: Services, text: str) -> Answer:
-    translated = english_to_vietnamese(text)
+    """An English question on the bot's own topics answered (in Vietnamese) after the bilingual note;
+    anything else in English or another language gets the note and the menu."""
+    translated = english_to_vietnamese(text) if is_english(text) else ""
     result = services.index.search(translated) if translated else None
     best = result.best if result else None
     if best is not None and best.entry.kind == "answer":
@@ -266,7 +306,7 @@ def answer_question(services: Services, text: str, context: dict[str, Any] | Non
         reply = Reply("Mình chưa đọc được câu hỏi. Bạn gõ câu hỏi bằng chữ giúp mình nhé, " + examples_hint() + ".",
                       buttons=[MENU_BUTTON])
         return Answer([reply], answered=False, context=context)
-    if is_english(message):
+    if is_english(message) or is_foreign(message):
         answer = _english(services, message)
         answer.context = context
         return answer
@@ -302,7 +342,8 @@ def _try_several(services: Services, clauses: list[Part], context: dict[str, Any
         resolved = _resolve(services, clause.text, running or None)
         parts.append((clause, resolved))
         if resolved.outcome == "answer":
-            running = followup.new_context(resolved.words, [resolved.hit.entry.id] if resolved.hit else [], now)
+            running = followup.new_context(resolved.words, [resolved.hit.entry.id] if resolved.hit else [], now,
+                                           resolved.asked)
     understood = [r for _, r in parts if r.outcome == "answer" and r.hit is not None]
     distinct = {r.hit.entry.id for r in understood if r.hit is not None}
     if len(distinct) < 2:
@@ -327,7 +368,8 @@ def _next_context(context: dict[str, Any] | None, resolved: list[_Resolved], now
     if not answered:
         return context
     last = answered[-1]
-    return followup.new_context(last.words, [r.hit.entry.id for r in answered if r.hit is not None], now)
+    return followup.new_context(last.words, [r.hit.entry.id for r in answered if r.hit is not None], now,
+                                last.asked)
 
 
 class QAFlow:
