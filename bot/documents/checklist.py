@@ -103,7 +103,8 @@ def write_tht(doc: DocumentType, a: Mapping[str, Any], route: str | None) -> Non
             "Chỉ tổ hợp tác có Giấy chứng nhận đăng ký tổ hợp tác mới được xem xét thụ hưởng chính sách của Nhà "
             "nước (điểm a khoản 2 Điều 18 Luật HTX 2023).",
             "Tổ hợp tác thành lập trước 01/7/2024 mà thuộc diện phải đăng ký thì phải đăng ký trong 18 tháng kể từ "
-            f"01/7/2024 (khoản 2 Điều 115 Luật HTX 2023); nếu tổ của bạn ở trường hợp này — {CHECK}.",
+            "01/7/2024 (khoản 2 Điều 115 Luật HTX 2023), thời hạn này đã hết; nếu tổ của bạn ở trường hợp này — "
+            f"{CHECK}.",
             f"Mẫu giấy đề nghị hiện hành: tệp này trình bày theo nội dung Điều 58 Nghị định 92/2024/NĐ-CP nhưng "
             f"không phải bản mẫu chính thức — {CHECK}.",
         ])
