@@ -13,7 +13,6 @@ import io
 import os
 import re
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from bot.channels.web import build_web_app, serve
 from bot.core.types import ChannelCapabilities, Incoming, Reply
 from bot.storage.repo import admin_sessions, surveys, users
 from handlers.staff.admin_link import LOGIN_PATH
-from tests.conftest import ROOT, RecordingChannel, make_config
+from tests.conftest import ROOT, RecordingChannel, free_port, make_config
 
 CHROMIUM = os.environ.get("HTXBOT_CHROMIUM", "/usr/bin/chromium")
 STAFF = "boss"
@@ -40,12 +39,6 @@ playwright_api = pytest.importorskip("playwright.async_api", reason="playwright 
 if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (done by .ci/run)",
                 allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

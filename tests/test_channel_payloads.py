@@ -35,7 +35,6 @@ from bot.channels.zalo import (
     strip_bot_mention,
     updates_in,
 )
-from bot.channels.zalo_api import ZaloApi
 from bot.config import TelegramConfig
 from bot.core.channel import DeliveryError
 from bot.core.render import render_for
@@ -43,8 +42,9 @@ from bot.core.types import ChatRef, Incoming, Reply
 from handlers.registry import catalogue
 from tests.fakes import telegram_rules
 from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.zalo_server import TOKEN, FakeZaloServer, text_update
+from tests.fakes.zalo_server import FakeZaloServer, text_update
 from tests.test_render import BOLD_ANSWER
+from tests.test_zalo import zalo_channel
 
 PLATFORM = Path(__file__).parent / "fixtures" / "platform"
 PLEASE_TYPE = "chưa đọc được câu hỏi"  # the Q&A flow's answer to an empty message
@@ -62,20 +62,6 @@ def zalo_update(name: str) -> dict[str, Any]:
 
 
 Handler = Callable[[Incoming], Awaitable[list[Reply]]]
-
-
-@contextlib.asynccontextmanager
-async def zalo_channel(server: FakeZaloServer, handler: Handler, app: App | None = None) -> AsyncIterator[ZaloChannel]:
-    api = ZaloApi(TOKEN, server.base_url)
-    channel = ZaloChannel(api, handler, poll_floor=0, backoff_base=0.01, typing=False)
-    if app is not None:
-        app.register_channel(channel)
-    try:
-        await channel.start()
-        yield channel
-    finally:
-        await channel.stop()
-        await api.close()
 
 
 async def exchange(server: FakeZaloServer, channel: ZaloChannel, *updates: Any) -> list[str]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FIXTURE_KB
+from tests.conftest import FIXTURE_KB, free_port
 
 
 def _run(args: list[str], tmp_path: Path, stdin: str = "", kb: Path = FIXTURE_KB) -> subprocess.CompletedProcess[str]:
@@ -77,16 +76,10 @@ def test_db_upgrade(tmp_path: Path) -> None:
     assert run.returncode == 0 and "up to date" in run.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _bot(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot …` with only the given HTXBOT_ settings (plus the fixture knowledge base)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HTXBOT_")}
-    clean.update({"HTXBOT_KNOWLEDGE__PATH": str(FIXTURE_KB), "HTXBOT_WEB__PORT": str(_free_port()), **env})
+    clean.update({"HTXBOT_KNOWLEDGE__PATH": str(FIXTURE_KB), "HTXBOT_WEB__PORT": str(free_port()), **env})
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=clean,
                           timeout=120, cwd=cwd)
 

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ import aiohttp
 import pytest
 
 from bot.config import Config
-from tests.conftest import FIXTURE_KB, fresh_pg_config, make_config, pg_execute
+from tests.conftest import FIXTURE_KB, free_port, fresh_pg_config, make_config, pg_execute
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.zalo_server import FakeZaloServer, text_update
 
@@ -29,12 +28,6 @@ TG_SECRET = "tg-webhook-secret"
 ZALO_SECRET = "zalo-webhook-secret"
 QUESTION = "thanh lap htx can toi thieu bao nhieu thanh vien"
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class BotProcess:

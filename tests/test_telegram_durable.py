@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -22,18 +21,12 @@ import pytest
 from bot.app import App
 from bot.config import Config
 from bot.storage.repo import inbox
-from tests.conftest import FIXTURE_KB, ROOT, fresh_pg_config, make_config
+from tests.conftest import FIXTURE_KB, ROOT, free_port, fresh_pg_config, make_config
 from tests.fakes.telegram_server import FakeTelegramServer
 
 USERS = 100
 PER_USER = 3
 FIRST_CHAT = 700_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bot_env(config: Config, fake: FakeTelegramServer, **extra: str) -> dict[str, str]:

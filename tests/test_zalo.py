@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from bot.channels.zalo_api import ZaloApi, ZaloAuthError, ZaloDownloadError
 from bot.config import Config, ConfigError
 from bot.core.channel import QuotaExceeded, RetryLater
 from bot.core.types import Attachment, ChatRef, Incoming, Reply
-from tests.conftest import make_config
+from tests.conftest import free_port, make_config
 from tests.fakes.zalo_server import TOKEN, FakeZaloServer, image_update, text_update
 
 SECRET = "s3cret-webhook-token"
@@ -42,12 +41,6 @@ QUESTION_ASCII = "thanh lap htx can toi thieu bao nhieu thanh vien"
 
 
 # ---- fixtures --------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture
 def config(tmp_path: Path, zalo_server: FakeZaloServer) -> Config:

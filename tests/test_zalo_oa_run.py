@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,17 +17,11 @@ from bot.channels.zalo_oa_api import OAuthClient, TokenPair
 from bot.channels.zalo_oa_tokens import TokenCipher, TokenStore
 from bot.storage.db import Database
 from bot.storage.models import utcnow
-from tests.conftest import FIXTURE_KB
+from tests.conftest import FIXTURE_KB, free_port
 from tests.fakes.zalo_oa_server import APP_ID, APP_SECRET, OA_SECRET, FakeOAServer, Sent
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBER = "2468458835296197922"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
