@@ -35,22 +35,6 @@ class MeteredChannel:
         return getattr(self._channel, attr)
 
 
-class PollObserver:
-    """Stands in for python-telegram-bot's Bot inside its Updater: a getUpdates that returned is a beat."""
-
-    def __init__(self, bot: Any, live: ChannelLiveness) -> None:
-        self._bot = bot
-        self._live = live
-
-    async def get_updates(self, *args: Any, **kwargs: Any) -> Any:
-        result = await self._bot.get_updates(*args, **kwargs)
-        self._live.last_ok = time.monotonic()
-        return result
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._bot, attr)
-
-
 def observed_poll(poll: Callable[..., Awaitable[Any]], live: ChannelLiveness) -> Callable[..., Awaitable[Any]]:
     """`poll` (a channel API's getUpdates) that notes each call that returned as a successful poll."""
     async def observed(*args: Any, **kwargs: Any) -> Any:
